@@ -1,0 +1,33 @@
+# The README's two commands: `make demo` (set up + run the main job) and `make test` (set up + run the tests).
+# Each creates .venv when missing and installs the pinned requirements once; a second run installs nothing.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.v2p-installed
+ROS_PKG := ros2_ws/src/v2p_ros
+
+.PHONY: setup demo test test-slow test-all bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml $(wildcard $(ROS_PKG)/setup.py)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps -e . $(if $(wildcard $(ROS_PKG)/setup.py),-e $(ROS_PKG))
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/v2p demo $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(ARGS)
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow $(ARGS)
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -m "slow or not slow" $(ARGS)
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info sim/*.egg-info

@@ -1,0 +1,76 @@
+"""The quality SLA as a constraint: Lagrangian reward, dual ascent on λ, and a linear e* curriculum."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from v2p.config import EconomicsConfig, SLAConfig
+
+
+def lagrangian_reward(profit: float, err: float, error_target: float, lam: float) -> float:
+    """r = profit − λ·max(0, err − e*)  ($/h)."""
+    return profit - lam * max(0.0, err - error_target)
+
+
+def sla_target(episode: int, sla: SLAConfig) -> float:
+    """e* at `episode`: linear from start_target to error_target over curriculum_episodes, then constant."""
+    if sla.start_target is None or sla.curriculum_episodes <= 0:
+        return sla.error_target
+    frac = min(max(episode, 0) / sla.curriculum_episodes, 1.0)
+    return sla.start_target + frac * (sla.error_target - sla.start_target)
+
+
+@dataclass
+class DualAscent:
+    """λ ← max(0, λ + η·(err − e*)) once per episode; e* follows the curriculum."""
+
+    sla: SLAConfig
+    lam: float = 0.0
+    episode: int = 0
+
+    @property
+    def target(self) -> float:
+        return sla_target(self.episode, self.sla)
+
+    def update(self, err: float) -> float:
+        """Apply one episode's error rate; returns the new λ and advances the curriculum."""
+        self.lam = max(0.0, self.lam + self.sla.dual_step_size * (err - self.target))
+        self.episode += 1
+        return self.lam
+
+
+@dataclass(frozen=True)
+class ShiftTally:
+    """Running counts of one shift (episode). Hours are simulated work hours."""
+
+    units: int = 0
+    attempts: int = 0
+    errors: int = 0
+    hours: float = 0.0
+
+    def lagrangian_dollars(self, cfg: EconomicsConfig, error_target: float, lam: float) -> float:
+        """hours × r: the Lagrangian reward of the shift so far, in $ (0 before any work)."""
+        if self.hours <= 0:
+            return 0.0
+        mp = self.units / self.hours
+        err = self.errors / self.attempts if self.attempts else 0.0
+        implied = cfg.unit_price * mp - cfg.error_cost * err * mp
+        profit = implied - cfg.energy_cost_per_hour
+        return self.hours * lagrangian_reward(profit, err, error_target, lam)
+
+
+def shift_reward_increment(
+    before: ShiftTally,
+    after: ShiftTally,
+    cfg: EconomicsConfig,
+    error_target: float,
+    lam: float,
+    shift_hours: float,
+) -> float:
+    """Per-step reward whose sum over a shift is (hours/shift_hours)·r: the episode's Lagrangian reward in $/h.
+
+    Telescoping the shift's Lagrangian dollars keeps every step's reward consistent with the episode figure the
+    economics monitor reports, instead of a per-dish proxy that would, e.g., make a failed dish cost nothing.
+    """
+    delta = after.lagrangian_dollars(cfg, error_target, lam) - before.lagrangian_dollars(cfg, error_target, lam)
+    return delta / shift_hours
