@@ -1,0 +1,53 @@
+import pytest
+
+from v2p.config import EconomicsConfig
+from v2p.economics.monitor import EconomicsMonitor
+from v2p.messages import MessageError, SimEvent, parse_action
+
+
+def _shift(monitor, episode, kinds, cycle_s=30.0):
+    t = 0.0
+    monitor.on_event(SimEvent(episode, "episode_start", t))
+    for i, kind in enumerate(kinds):
+        t += cycle_s
+        assert monitor.on_event(SimEvent(episode, kind, t, i, "plate")) is None
+    return monitor.on_event(SimEvent(episode, "episode_end", t, episode_hours=t / 3600))
+
+
+def test_episode_figures_come_from_the_events():
+    monitor = EconomicsMonitor(EconomicsConfig(), s_cust=0.25)
+    result = _shift(monitor, 0, ["unit"] * 9 + ["dropped"])
+    assert (result.units, result.errors, result.attempts) == (9, 1, 10)
+    assert result.hours == pytest.approx(300 / 3600)
+    assert result.mp == pytest.approx(9 / (300 / 3600))
+    assert result.err_rate == pytest.approx(0.1)
+    assert result.implied_wage == pytest.approx(0.3 * result.mp - 0.1 * result.mp)
+    assert result.lam == pytest.approx(5.0 * (0.1 - 0.06))  # one dual ascent step
+    assert result.rebate + result.captured_spread == pytest.approx(max(result.spread_value, 0), abs=0.005)
+
+
+def test_rolling_weights_by_hours_and_lambda_persists_across_episodes():
+    monitor = EconomicsMonitor(EconomicsConfig(), window=2)
+    first = _shift(monitor, 0, ["unit"] * 10)
+    second = _shift(monitor, 1, ["unit"] * 5 + ["broken"] * 5)
+    assert second.lam > first.lam == 0.0
+    rolling = monitor.rolling()
+    assert rolling["mp"] == pytest.approx(15 / (600 / 3600))
+    assert rolling["err_rate"] == pytest.approx(5 / 20)
+    _shift(monitor, 2, ["unit"] * 10)
+    assert monitor.rolling()["episodes"] == 2.0  # the window drops the oldest
+
+
+def test_event_round_trip_and_bad_arrays():
+    event = SimEvent(3, "dirty", 123.5, 7, "bowl")
+    assert SimEvent.from_array(event.to_array()) == event
+    for bad in ([1.0, 2.0], [0, 99, 1, 0, 0, 0], [0, 0, float("nan"), 0, 0, 0], [0, 0, 1, 0, 7, 0]):
+        with pytest.raises(MessageError):
+            SimEvent.from_array(bad)
+
+
+@pytest.mark.parametrize("bad", [[0.5], [0.5, 1.5], [float("nan"), 0.5], [0.1, 0.2, 0.3]])
+def test_parse_action_rejects_bad_actions(bad):
+    with pytest.raises(MessageError):
+        parse_action(bad)
+    assert parse_action([0.25, 1.0]) == (0.25, 1.0)
