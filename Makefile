@@ -1,6 +1,7 @@
 # The README's two commands: `make demo` (set up + run the main job) and `make test` (set up + run the tests).
 # Each creates .venv when missing and installs the pinned requirements once; a second run installs nothing.
 SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,8 +14,10 @@ setup: $(STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml $(wildcard $(ROS_PKG)/setup.py)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt
-	$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps -e . $(if $(wildcard $(ROS_PKG)/setup.py),-e $(ROS_PKG))
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt 2>&1 \
+		| { grep -v "is ignored: it is neither a file nor a directory" || true; }
+	$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps -e . $(if $(wildcard $(ROS_PKG)/setup.py),-e $(ROS_PKG)) 2>&1 \
+		| { grep -v "is ignored: it is neither a file nor a directory" || true; }
 	touch $(STAMP)
 
 demo: $(STAMP)
