@@ -1,0 +1,230 @@
+"""recorder_node: record topics as raw CDR into rosbag2 MCAP bags (v2p.bags), counting what it drops.
+
+Subscriptions are raw (no deserialization); callbacks only queue the bytes, one writer thread writes them.
+The recording is `record_dir/bag_name/` holding bags `bag_name_0000`, `bag_name_0001`, ... (a new bag at every
+split); each bag is complete once its metadata.yaml exists. Chunks are flushed at least every `flush_interval_s`,
+so a SIGKILL loses at most that much; SIGINT/SIGTERM close the bag cleanly.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import sys
+import time
+from pathlib import Path
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.duration import Duration
+from rclpy.event_handler import SubscriptionEventCallbacks
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rosbags.interfaces import Qos, QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime
+
+from v2p.bags.recording import QueuedBagRecorder, RecorderStats
+from v2p.bags.writer import BagWriter
+from v2p.errors import V2PError
+from v2p_ros.common import declare, reliable_qos
+
+_INFINITE = QosTime(sec=0x7FFFFFFF, nsec=0xFFFFFFFF)
+_BAG_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def _qos_time(duration: Duration) -> QosTime:
+    ns = duration.nanoseconds
+    if ns <= 0 or ns >= 2**63 - 1:
+        return _INFINITE
+    return QosTime(sec=ns // 1_000_000_000, nsec=ns % 1_000_000_000)
+
+
+def offered_qos(profile: QoSProfile) -> Qos:
+    """A publisher's QoS as rosbag2 stores it (rclpy and rosbags number the policies alike)."""
+    return Qos(
+        history=QosHistory(int(profile.history)),
+        depth=int(profile.depth),
+        reliability=QosReliability(int(profile.reliability)),
+        durability=QosDurability(int(profile.durability)),
+        deadline=_qos_time(profile.deadline),
+        lifespan=_qos_time(profile.lifespan),
+        liveliness=QosLiveliness(int(profile.liveliness)),
+        liveliness_lease_duration=_qos_time(profile.liveliness_lease_duration),
+        avoid_ros_namespace_conventions=bool(profile.avoid_ros_namespace_conventions),
+    )
+
+
+def subscription_qos(offered: list[QoSProfile], depth: int) -> QoSProfile:
+    """Match every publisher: reliable only if all offer it, transient-local only if all offer it."""
+    reliable = all(p.reliability == ReliabilityPolicy.RELIABLE for p in offered)
+    latched = all(p.durability == DurabilityPolicy.TRANSIENT_LOCAL for p in offered)
+    return QoSProfile(
+        history=HistoryPolicy.KEEP_LAST,
+        depth=depth,
+        reliability=ReliabilityPolicy.RELIABLE if reliable else ReliabilityPolicy.BEST_EFFORT,
+        durability=DurabilityPolicy.TRANSIENT_LOCAL if latched else DurabilityPolicy.VOLATILE,
+    )
+
+
+def recording_path(record_dir: str, bag_name: str) -> Path:
+    """The recording folder, checked: a folder path (not a file), and a plain bag name (no path separators)."""
+    if not record_dir:
+        raise V2PError("parameter record_dir is empty")
+    root = Path(record_dir).expanduser().resolve()
+    if root.exists() and not root.is_dir():
+        raise V2PError(f"parameter record_dir: {root} exists and is not a folder")
+    name = bag_name or time.strftime("v2p_%Y%m%d-%H%M%S")
+    if not _BAG_NAME.match(name) or name in {".", ".."}:
+        raise V2PError(f"parameter bag_name: {name!r} must be a plain name (letters, digits, _ . -)")
+    return root / name
+
+
+class RecorderNode(Node):
+    def __init__(self) -> None:
+        super().__init__("recorder")
+        record_dir = declare(self, "record_dir", "runs/bags", "folder under which each recording gets its own folder")
+        bag_name = declare(self, "bag_name", "", "name of this recording's folder (empty: v2p_<date-time>)")
+        topics = declare(self, "topics", [], "topics to record (empty: every topic discovered)", array_of=str)
+        self.excluded = set(
+            declare(self, "exclude_topics", ["/rosout", "/parameter_events"], "topics never recorded when recording all")
+        )
+        split_size_mb = declare(self, "split_size_mb", 0.0, "start a new bag at this size in MiB (0: never)",
+                                (0.0, 1e6))
+        split_duration_s = declare(self, "split_duration_s", 0.0,
+                                   "start a new bag after this much recorded time in s (0: never)", (0.0, 1e6))
+        chunk_size_kb = declare(self, "chunk_size_kb", 256, "MCAP chunk size in KiB: what a SIGKILL can lose at most",
+                                (1, 1 << 20))
+        flush_interval_s = declare(self, "flush_interval_s", 1.0,
+                                   "write the pending chunk at least this often, in s", (0.01, 60.0))
+        queue_size = declare(self, "queue_size", 100, "messages waiting for the writer before new ones are dropped",
+                             (1, 100000))
+        self.qos_depth = declare(self, "qos_depth", 100, "subscription history depth", (1, 10000))
+        discovery_s = declare(self, "discovery_interval_s", 0.5, "how often to look for new topics, in s",
+                              (0.05, 60.0))
+        report_s = declare(self, "report_interval_s", 5.0, "how often to log and publish the figures, in s",
+                           (0.1, 3600.0))
+
+        self.path = recording_path(record_dir, bag_name)
+        writer = BagWriter(
+            self.path,
+            split_size_bytes=int(split_size_mb * 1024 * 1024) or None,
+            split_duration_s=split_duration_s or None,
+            chunk_size_bytes=chunk_size_kb * 1024,
+        )
+        self.recorder = QueuedBagRecorder(writer, queue_size=queue_size, flush_interval_s=flush_interval_s)
+        self.recorder.start()
+        self._recorded: dict[str, object] = {}
+        self._skipped: set[str] = set()
+        self._wanted = {self.resolve_topic_name(t) for t in topics}
+        self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", reliable_qos())
+        self.create_timer(discovery_s, self.discover)
+        self.create_timer(report_s, self.report)
+        what = ", ".join(sorted(self._wanted)) if self._wanted else "every topic"
+        self.get_logger().info(f"recording {what} into {self.path}")
+        self.discover()
+
+    def _wants(self, topic: str) -> bool:
+        if self._wanted:
+            return topic in self._wanted
+        return topic not in self.excluded
+
+    def discover(self) -> None:
+        """Subscribe to every wanted topic that has a publisher and is not recorded yet."""
+        for topic, types in self.get_topic_names_and_types():
+            if topic in self._recorded or topic in self._skipped or not self._wants(topic):
+                continue
+            publishers = self.get_publishers_info_by_topic(topic)
+            if not publishers:
+                continue  # the offered QoS is only known once someone publishes
+            if len(types) != 1:
+                self._skip(topic, f"it carries several types {types}")
+                continue
+            msgtype = types[0]
+            try:
+                pkg, kind, name = msgtype.split("/")
+                msg_class = getattr(importlib.import_module(f"{pkg}.{kind}"), name)
+                self.recorder.add_topic(topic, msgtype, tuple(offered_qos(p.qos_profile) for p in publishers))
+            except (ValueError, ImportError, AttributeError, V2PError) as exc:
+                self._skip(topic, str(exc) or f"type {msgtype} unavailable")
+                continue
+            qos = subscription_qos([p.qos_profile for p in publishers], self.qos_depth)
+            events = SubscriptionEventCallbacks(
+                message_lost=lambda info, t=topic: self.recorder.note_lost(t, info.total_count_change)
+            )
+            self._recorded[topic] = self.create_subscription(
+                msg_class, topic, lambda data, t=topic: self._on_message(t, data), qos,
+                raw=True, event_callbacks=events,
+            )
+            self.get_logger().info(f"recording {topic} ({msgtype})")
+
+    def _skip(self, topic: str, why: str) -> None:
+        self._skipped.add(topic)
+        self.get_logger().error(f"not recording {topic}: {why}")
+
+    def _on_message(self, topic: str, data: bytes) -> None:
+        self.recorder.offer(topic, self.get_clock().now().nanoseconds, data)
+
+    def report(self) -> None:
+        stats = self.recorder.stats()
+        self.get_logger().info(_summary(self.path, stats))
+        msg = DiagnosticArray()
+        msg.header.stamp = self.get_clock().now().to_msg()
+        level = DiagnosticStatus.ERROR if stats.error else (DiagnosticStatus.WARN if stats.total_dropped else
+                                                           DiagnosticStatus.OK)
+        msg.status = [DiagnosticStatus(
+            level=level,
+            name=f"{self.get_name()}: recording",
+            message=stats.error or ("dropping messages" if stats.total_dropped else "ok"),
+            hardware_id=str(self.path),
+            values=[
+                KeyValue(key="written", value=str(stats.total_written)),
+                KeyValue(key="dropped_queue_full", value=str(sum(stats.dropped.values()))),
+                KeyValue(key="lost_in_middleware", value=str(sum(stats.lost.values()))),
+                KeyValue(key="bags", value=str(stats.bags)),
+                KeyValue(key="topics", value=str(len(self._recorded))),
+            ],
+        )]
+        self._diagnostics.publish(msg)
+
+    def close(self) -> RecorderStats:
+        """Stop receiving, write what is queued, close the bag; log the final figures."""
+        for sub in self._recorded.values():
+            self.destroy_subscription(sub)
+        self._recorded.clear()
+        stats = self.recorder.stop()
+        # Not the node's logger: after SIGINT/SIGTERM the context is gone and /rosout cannot carry this line.
+        logger = rclpy.logging.get_logger(f"{self.get_name()}.final")
+        (logger.error if stats.error else logger.info)(_summary(self.path, stats))
+        return stats
+
+
+def _summary(path: Path, stats: RecorderStats) -> str:
+    text = (
+        f"{stats.total_written} messages on {len(stats.written)} topics in {stats.bags} bag(s) at {path}; "
+        f"dropped {sum(stats.dropped.values())} (queue full), lost {sum(stats.lost.values())} (middleware)"
+    )
+    return f"{text}; ERROR {stats.error}" if stats.error else text
+
+
+def main(args: list[str] | None = None) -> int:
+    rclpy.init(args=args)
+    try:
+        node = RecorderNode()
+    except (V2PError, ValueError) as exc:
+        rclpy.logging.get_logger("recorder").error(str(exc))
+        rclpy.try_shutdown()
+        return 1
+    stats = None
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        stats = node.close()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 1 if stats.error else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,6 @@
+"""Test process: prints 'run', then exits with code 3 (a crash for respawn tests)."""
+
+import sys
+
+print("run", flush=True)
+sys.exit(3)

@@ -1,0 +1,78 @@
+"""v2p_ros.common: conversions and QoS (no graph), and parameter declaration on a node (a context, no peers)."""
+
+import numpy as np
+import pytest
+
+rclpy = pytest.importorskip("rclpy")
+from builtin_interfaces.msg import Time  # noqa: E402
+from rclpy.qos import DurabilityPolicy, ReliabilityPolicy  # noqa: E402
+from sensor_msgs.msg import Image  # noqa: E402
+from std_msgs.msg import Float32MultiArray  # noqa: E402
+
+from v2p_ros.common import (  # noqa: E402
+    array_from_msg, declare, float_array, image_to_numpy, latched_qos, numpy_to_image, reliable_qos, sensor_qos,
+)
+
+
+def test_image_roundtrip_and_validation():
+    frame = np.random.default_rng(0).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    msg = numpy_to_image(frame, Time(sec=3, nanosec=5), "camera")
+    assert (msg.width, msg.height, msg.step, msg.encoding, msg.header.frame_id) == (64, 48, 192, "rgb8", "camera")
+    assert np.array_equal(image_to_numpy(msg, height=48, width=64), frame)
+    with pytest.raises(ValueError, match="expected 32x32"):
+        image_to_numpy(msg, height=32, width=32)
+    bgr = numpy_to_image(frame, Time(), "camera")
+    bgr.encoding = "bgr8"
+    with pytest.raises(ValueError, match="encoding 'bgr8' is not supported"):
+        image_to_numpy(bgr)
+    short = numpy_to_image(frame, Time(), "camera")
+    short.data = bytes(100)
+    with pytest.raises(ValueError, match="has 100 bytes"):
+        image_to_numpy(short)
+    with pytest.raises(ValueError, match="no pixels"):
+        image_to_numpy(Image(encoding="rgb8"))
+    with pytest.raises(ValueError, match=r"\(H, W, 3\) uint8"):
+        numpy_to_image(frame.astype(np.float32), Time(), "camera")
+
+
+def test_padded_rows_are_cropped():
+    frame = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+    msg = Image(height=2, width=3, encoding="rgb8", step=12)
+    padded = np.zeros((2, 12), dtype=np.uint8)
+    padded[:, :9] = frame.reshape(2, 9)
+    msg.data = padded.tobytes()
+    assert np.array_equal(image_to_numpy(msg), frame)
+
+
+def test_float_arrays():
+    msg = float_array(np.linspace(0, 1, 128))
+    assert msg.layout.dim[0].size == 128 and len(msg.data) == 128
+    values = array_from_msg(msg, length=128)
+    assert values.dtype == np.float32 and values[-1] == 1.0
+    with pytest.raises(ValueError, match="expected 3 values, got 128"):
+        array_from_msg(msg, length=3)
+    with pytest.raises(ValueError, match="1 of 2 values are NaN or infinite"):
+        array_from_msg(Float32MultiArray(data=[1.0, float("nan")]))
+
+
+def test_qos_profiles():
+    assert sensor_qos().reliability == ReliabilityPolicy.BEST_EFFORT
+    assert reliable_qos(7).reliability == ReliabilityPolicy.RELIABLE and reliable_qos(7).depth == 7
+    assert latched_qos().durability == DurabilityPolicy.TRANSIENT_LOCAL and latched_qos().depth == 1
+
+
+def test_declare_with_descriptions_and_ranges():
+    context = rclpy.Context()
+    rclpy.init(context=context, args=["node", "--ros-args", "-p", "rate:=50.0", "-p", "topics:=[/a]"])
+    try:
+        node = rclpy.create_node("declare_test", context=context)
+        assert declare(node, "steps", 3, "steps per action", (1, 10)) == 3
+        assert declare(node, "topics", [], "what to record", array_of=str) == ["/a"]
+        assert declare(node, "empty", [], "nothing given", array_of=float) == []
+        descriptor = node.describe_parameter("steps")
+        assert descriptor.description == "steps per action" and descriptor.integer_range[0].to_value == 10
+        with pytest.raises(rclpy.exceptions.InvalidParameterValueException):
+            declare(node, "rate", 30.0, "frames per second", (1.0, 40.0))  # 50.0 given: outside the range
+        node.destroy_node()
+    finally:
+        rclpy.shutdown(context=context)
