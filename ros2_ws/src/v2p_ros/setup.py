@@ -23,6 +23,7 @@ NODES = [
     "recorder_node",
     "learner_node",
     "foxglove_bridge_node",
+    "viz_node",
 ]
 
 
