@@ -36,3 +36,14 @@ def test_rejects_bad_features():
         est.predict([1.0])
     with pytest.raises(ValueError):
         est.update([1.0, float("nan")], 1.0)
+
+
+def test_round_trip_keeps_predictions_and_calibration():
+    est = DataValueEstimator(n_features=1, min_samples=3)
+    for x, y in [(0.1, 1.0), (0.5, 3.1), (0.9, 4.8), (1.3, 7.2)]:
+        est.update(x, y)
+    again = DataValueEstimator.from_dict(est.to_dict())
+    assert again.predict(0.7) == est.predict(0.7)
+    assert again.calibration() == est.calibration()
+    with pytest.raises(ValueError, match="not a saved"):
+        DataValueEstimator.from_dict({"n_features": 1})

@@ -1,17 +1,65 @@
-"""`v2p demo`: the main job. Today: the economics report at the seed's operating point."""
+"""`v2p demo`: the main job (see v2p.experiments.demo), then its summary, plots and ledger check."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("demo", help="run the main job")
-    p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    p = subparsers.add_parser("demo", help="learn a wage-parity policy through the ROS 2 graph and price it")
+    p.add_argument("--run", default=None, help="run folder (default runs/demo-<date-time>); an existing one resumes")
+    p.add_argument("--scale", type=_positive_float, default=1.0,
+                   help="multiply every episode and step budget (default 1: ends within ~10 min on 2 cores)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--config", default=None, help="economics YAML (default config/economics.yaml)")
+    p.add_argument("--json", action="store_true", help="print the summary figures as one JSON object")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from v2p.cli import main
+    from tqdm import tqdm
 
-    return main(["econ", "--mp", "109", "--err", "0.027", *(["--json"] if args.json else [])])
+    from v2p.config import REPO_ROOT, load_economics_config
+    from v2p.economics.accounts import reconcile
+    from v2p.experiments.demo import DemoBudget, run_demo
+    from v2p.experiments.reporting import format_run_summary, write_plots
+
+    cfg = load_economics_config(args.config)
+    run_dir = Path(args.run) if args.run else REPO_ROOT / "runs" / time.strftime("demo-%Y%m%d-%H%M%S")
+    budget = DemoBudget().scaled(args.scale)
+    bar = tqdm(total=100, desc="frontier", unit="%", file=sys.stderr, bar_format="{desc:<34} {bar} {elapsed}")
+    weights = {"frontier": (0, 12), "platform": (12, 40), "customer": (52, 26), "attribute": (78, 12),
+               "deploy": (90, 10)}
+
+    def progress(phase: str, done: int, total: int) -> None:
+        start, width = weights[phase]
+        bar.set_description(f"{phase} {done}/{total}" + (" episodes" if phase in ("platform", "customer", "deploy")
+                                                          else ""))
+        bar.n = start + width * min(done, total) / max(total, 1)
+        bar.refresh()
+
+    try:
+        figures = run_demo(run_dir, budget, cfg, args.seed, progress)
+    finally:
+        bar.close()
+    write_plots(run_dir, cfg)
+    ledger = reconcile(run_dir)
+    figures["ledger_reconciled"] = ledger.ok
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        print(format_run_summary(run_dir, cfg))
+        print(f"\nRun folder: {run_dir} (bags, checkpoints, episodes.csv, ledger.sqlite, plots/)")
+        print("Ledger: " + ("reconciled to the cent with episodes.csv" if ledger.ok else "; ".join(ledger.problems)))
+    return 0 if ledger.ok else 1

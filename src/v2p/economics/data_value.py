@@ -91,3 +91,22 @@ class DataValueEstimator:
         mae = float(np.mean(self._abs_errors)) if self._abs_errors else None
         cov = float(np.mean(self._covered)) if self._covered else None
         return Calibration(self._n, self._n >= self.min_samples, mae, cov, r2)
+
+    def to_dict(self) -> dict[str, object]:
+        """Its whole state as JSON-ready numbers (a run folder keeps it in estimator.json)."""
+        return {"n_features": self.n_features, "min_samples": self.min_samples,
+                "precision": self._precision.tolist(), "b": self._b.tolist(), "yy": self._yy,
+                "y_sum": self._y_sum, "n": self._n, "abs_errors": self._abs_errors, "covered": self._covered}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> DataValueEstimator:
+        try:
+            est = cls(int(data["n_features"]), min_samples=int(data["min_samples"]))
+            est._precision = np.asarray(data["precision"], dtype=np.float64).reshape(est._precision.shape)
+            est._b = np.asarray(data["b"], dtype=np.float64).reshape(est._b.shape)
+            est._yy, est._y_sum, est._n = float(data["yy"]), float(data["y_sum"]), int(data["n"])
+            est._abs_errors = [float(x) for x in data["abs_errors"]]
+            est._covered = [bool(x) for x in data["covered"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"not a saved data-value estimator: {exc}") from None
+        return est

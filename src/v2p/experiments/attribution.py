@@ -18,7 +18,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from statistics import mean, stdev
 
+import numpy as np
+
 from v2p.economics.spread import attribution_shares
+from v2p.errors import V2PError
 
 # Two-sided 95% Student t quantiles by degrees of freedom (scipy is not a dependency).
 _T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
@@ -97,3 +100,82 @@ def counterfactual_attribution(
         measured.append(SeedMeasurement(seed, evaluate(None, seed), evaluate(without, seed),
                                         evaluate(with_customer, seed)))
     return summarize(site, measured)
+
+
+# ---- the real pair: SAC trained from recorded bags, evaluated in the simulator ----
+
+def bag_folders_transitions(folders: list, econ: object, obs_topic: str) -> np.ndarray:
+    """All observations the closed bags under `folders` hold (for the novelty of one data set against another)."""
+    from v2p.bags import find_bags
+    from v2p.learner import transitions_from_bag
+
+    chunks = [transitions_from_bag(bag, econ, obs_topic).obs for folder in folders
+              for bag in find_bags(folder, complete_only=True)]
+    chunks = [c for c in chunks if len(c)]
+    if not chunks:
+        raise V2PError(f"no transitions on {obs_topic} in the bags under {', '.join(map(str, folders))}")
+    return np.concatenate(chunks)
+
+
+def data_novelty(reference: np.ndarray, data: np.ndarray, seed: int = 0) -> float:
+    """Mean kNN novelty of `data` against `reference` (the SAC's novelty signal): the estimator's feature."""
+    from v2p.rl import NoveltyEstimator
+
+    estimator = NoveltyEstimator(reference.shape[1], seed=seed)
+    estimator.observe(reference)
+    return float(np.mean(estimator.score(data)))
+
+
+def evaluate_mp(policy: object | None, site: str, episodes: int, seed: int, obs_dim: int | None = None) -> float:
+    """MP (clean units per simulated hour) of a deterministic policy over `episodes` shifts seeded seed…seed+n−1.
+
+    `policy` is a SAC model, or None for the untrained policy the robot starts from (a fresh SAC from `seed`).
+    """
+    import gymnasium as gym
+
+    import v2p_sim  # noqa: F401  (registers the env)
+    from v2p.rl import SAC, SACConfig
+
+    env = gym.make("V2PDishwashing-v0", site=site)
+    try:
+        if policy is None:
+            policy = SAC(None, config=SACConfig(seed=seed, threads=1, buffer_size=1),
+                         observation_space=env.observation_space, action_space=env.action_space)
+        units, hours = 0, 0.0
+        for i in range(episodes):
+            obs, info = env.reset(seed=10_000 + seed * 100 + i)
+            done = False
+            while not done:
+                action, _ = policy.predict(obs, deterministic=True)
+                obs, _, terminated, truncated, info = env.step(action)
+                done = terminated or truncated
+            units += int(info["units"])
+            hours += float(info["sim_time_s"]) / 3600.0
+        return units / hours
+    finally:
+        env.close()
+
+
+def measure_attribution(
+    site: str, platform_bags: list, customer_bags: list, seeds: list[int], steps: int, eval_episodes: int,
+    work_dir: object, econ: object, log: Callable[[str], None] = lambda _: None,
+) -> Attribution:
+    """The counterfactual pair from recorded bags: `learn` with and without the customer's bags, same seed and
+    budget, state observations (/sim/state) so that no encoder choice enters the measurement."""
+    from pathlib import Path
+
+    from v2p.learner import STATE_TOPIC, learn
+    from v2p.rl import SAC, SACConfig
+
+    work = Path(work_dir)
+
+    def train(bags: list, seed: int) -> object:
+        out = work / f"seed{seed}_{'with' if len(bags) > len(platform_bags) else 'without'}"
+        sac = SACConfig(seed=seed, threads=1, buffer_size=200_000, learning_starts=0)
+        report = learn(bags, out, steps, econ, sac_config=sac, obs_topic=STATE_TOPIC, resume=False, log=log)
+        return SAC.load(report.checkpoint, threads=1)
+
+    def evaluate(policy: object | None, seed: int) -> float:
+        return evaluate_mp(policy, site, eval_episodes, seed)
+
+    return counterfactual_attribution(site, platform_bags, customer_bags, seeds, train, evaluate)

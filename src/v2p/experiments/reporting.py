@@ -1,0 +1,57 @@
+"""Reports of a run folder: the printed summary and the figures (used by `v2p demo`, `summary`, `plot`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from v2p.config import EconomicsConfig
+from v2p.errors import V2PError
+
+
+def format_run_summary(run_dir: Path, cfg: EconomicsConfig) -> str:
+    from v2p.experiments.demo import CUSTOMER_SITE, RunState, summarize_run
+    from v2p.experiments.summary import format_summary, operating_point, summary_figures
+    from v2p.economics.accounts import CSV_NAME, read_episode_csv
+    from v2p.experiments.demo import FIRST_EPISODE
+
+    figures = summarize_run(run_dir, cfg)
+    state = RunState.load(run_dir)
+    rows = [r for r in read_episode_csv(run_dir / CSV_NAME)
+            if r["site"] == CUSTOMER_SITE and int(r["episode"]) >= FIRST_EPISODE["deploy"]]
+    report, _ = summary_figures(operating_point(rows), figures["s_cust"], figures["best_feasible_implied_wage"], cfg)
+    a = state.attribution or {}
+    best = state.best_feasible.get(CUSTOMER_SITE, {})
+    lines = [f"V2P demo: the platform's policy deployed at '{CUSTOMER_SITE}' "
+             f"({figures['episodes']} shifts, {figures['sim_hours']:.2f} simulated h)", ""]
+    lines.append(format_summary(report, figures | {"s_cust_source": "counterfactual over "
+                                                   f"{len(a.get('seeds', []))} seeds"}, cfg))
+    lo, hi = a.get("s_cust_ci", (float("nan"),) * 2)
+    lines += ["", "Data valuation (counterfactual, measured at the customer's site)",
+              f"  ΔMPL_cust  {a.get('delta_mpl_cust', float('nan')):8.1f} units/h   (with − without the customer's data)",
+              f"  ΔMPL_total {a.get('delta_mpl_total', float('nan')):8.1f} units/h   (with − untrained)",
+              f"  s_cust     {a.get('s_cust', float('nan')):8.1%}  95% CI [{lo:.1%}, {hi:.1%}]",
+              f"  estimator  {figures['estimator']['status']}; novelty of the customer's data "
+              f"{a.get('novelty', float('nan')):.3f}",
+              "", f"Best SLA-feasible fixed action at '{CUSTOMER_SITE}' (sweep): speed {best.get('speed', 0):.2f}, "
+              f"care {best.get('care', 0):.2f}, MP {best.get('mp', 0):.1f}/h, err {best.get('err_rate', 0):.1%}, "
+              f"ŵ ${best.get('implied_wage', 0):.2f}/h"]
+    return "\n".join(lines)
+
+
+def write_plots(run_dir: Path, cfg: EconomicsConfig) -> list[Path]:
+    from v2p.experiments.demo import CUSTOMER_SITE
+    from v2p.experiments.frontier import load_npz, plot_contours
+    from v2p.experiments.plots import mean_action, plot_learning_curves, plot_spread_allocation
+
+    out = run_dir / "plots"
+    out.mkdir(exist_ok=True)
+    paths = [plot_learning_curves(run_dir, cfg, out / "learning_curves.png"),
+             plot_spread_allocation(run_dir, out / "spread_allocation.png")]
+    npz = run_dir / f"frontier_{CUSTOMER_SITE}.npz"
+    if not npz.exists():
+        raise V2PError(f"{npz}: missing; the demo's frontier phase did not finish")
+    deploy_bags = run_dir / "bags" / "deploy"
+    point = mean_action(deploy_bags) if deploy_bags.exists() else None
+    paths.append(plot_contours(load_npz(npz), out / "frontier.png", cfg.sla.error_target, cfg.human_wage,
+                               operating_point=point))
+    return paths
