@@ -152,7 +152,7 @@ class RecorderNode(Node):
                 message_lost=lambda info, t=topic: self.recorder.note_lost(t, info.total_count_change)
             )
             self._recorded[topic] = self.create_subscription(
-                msg_class, topic, lambda data, t=topic: self._on_message(t, data), qos,
+                msg_class, topic, lambda data, info, t=topic: self._on_message(t, data, info), qos,
                 raw=True, event_callbacks=events,
             )
             self.get_logger().info(f"recording {topic} ({msgtype})")
@@ -161,8 +161,10 @@ class RecorderNode(Node):
         self._skipped.add(topic)
         self.get_logger().error(f"not recording {topic}: {why}")
 
-    def _on_message(self, topic: str, data: bytes) -> None:
-        self.recorder.offer(topic, self.get_clock().now().nanoseconds, data)
+    def _on_message(self, topic: str, data: bytes, info: dict) -> None:
+        # Stamp with the publication time: callbacks of messages that arrive together run in subscription
+        # order, not arrival order, and the learner pairs latent, action and events by log time.
+        self.recorder.offer(topic, info["source_timestamp"] or self.get_clock().now().nanoseconds, data)
 
     def report(self) -> None:
         stats = self.recorder.stats()

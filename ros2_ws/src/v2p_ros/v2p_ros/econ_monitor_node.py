@@ -1,0 +1,210 @@
+"""econ_monitor_node: the robot priced like labor, live, from the simulator's events.
+
+/sim/events go through `v2p.economics.EconomicsMonitor`. At each `episode_end` the episode's figures are published
+on /econ/mp, /econ/error_rate, /econ/lambda, /econ/spread, /econ/wage_parity, /econ/profit, /econ/s_cust
+(std_msgs/Float64, reliable) and on /econ/summary (diagnostic_msgs/DiagnosticArray, status "episode", every
+figure as a KeyValue). Every 1/`running_rate_hz` (node time) the figures of the shift in progress go out on the
+same topics, with a "running" status on /econ/summary. The last /policy/action is reported alongside.
+
+The customer's data share s_cust is the `s_cust` parameter (settable at run time) or, when `s_cust_file` names
+a YAML file with an `s_cust` key (and optionally a `source`; what the attribution experiment writes), re-read at
+each episode end. With `run_dir` set, every finished episode also goes to that run's books
+(`v2p.economics.accounts`: the spread ledger, then episodes.csv) under the `site` name.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import SetParametersResult
+from rclpy.exceptions import ParameterException
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from std_msgs.msg import Float32MultiArray, Float64, Float64MultiArray
+
+from v2p.config import load_economics_config, read_yaml_mapping
+from v2p.economics.ledger import S_CUST_SOURCES
+from v2p.economics.monitor import EconomicsMonitor, EpisodeEconomics
+from v2p.errors import V2PError
+from v2p.messages import MessageError, SimEvent, parse_action
+from v2p_ros.common import declare, reliable_qos
+
+# topic suffix -> the field of an episode's figures it carries
+SCALARS = {"mp": "mp", "error_rate": "err_rate", "lambda": "lam", "spread": "spread", "wage_parity": "wage_parity",
+           "profit": "profit", "s_cust": "s_cust"}
+
+
+def read_s_cust(path: Path, default_source: str) -> tuple[float, str]:
+    """(s_cust, source) of a YAML file: s_cust a number in [0, 1], source (optional) one the ledger knows.
+    ConfigError names the file and the key."""
+    from v2p.errors import ConfigError
+
+    data = read_yaml_mapping(path)
+    value = data.get("s_cust")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
+        raise ConfigError(path, "s_cust", f"must be a number in [0, 1], got {value!r}")
+    source = data.get("source", default_source)
+    if source not in S_CUST_SOURCES:
+        raise ConfigError(path, "source", f"must be one of {', '.join(S_CUST_SOURCES)}, got {source!r}")
+    return float(value), source
+
+
+def running_figures(monitor: EconomicsMonitor) -> dict[str, float] | None:
+    """The seven published figures for the shift in progress (None before any sim time passed)."""
+    run = monitor.running()
+    if run is None:
+        return None
+    cfg = monitor.cfg
+    return {"mp": run["mp"], "err_rate": run["err_rate"], "lam": monitor.dual.lam, "error_target": monitor.dual.target,
+            "spread": run["implied_wage"] - cfg.human_wage, "wage_parity": run["wage_parity"],
+            "profit": run["implied_wage"] - cfg.energy_cost_per_hour, "s_cust": monitor.s_cust,
+            "implied_wage": run["implied_wage"], "units": float(monitor.units), "errors": float(monitor.errors),
+            "hours": (monitor.last_time_s - monitor.start_time_s) / 3600.0,
+            "episode": float(monitor.episode if monitor.episode is not None else -1)}
+
+
+class EconMonitorNode(Node):
+    def __init__(self) -> None:
+        super().__init__("econ_monitor")
+        config = declare(self, "economics_config", "", "economics YAML (empty: config/economics.yaml)")
+        s_cust = declare(self, "s_cust", 0.0, "customer's measured share of the MP gain", (0.0, 1.0))
+        s_cust_file = declare(self, "s_cust_file", "", "YAML with an s_cust key, re-read at each episode end")
+        self.default_source = declare(self, "s_cust_source", "platform_site", "where the s_cust parameter comes from "
+                                      f"(the books record it): {', '.join(S_CUST_SOURCES)}")
+        window = declare(self, "window", 10, "finished episodes in the rolling figures", (1, 100_000))
+        rate = declare(self, "running_rate_hz", 1.0, "running figures per second of node time (0: off)",
+                       (0.0, 100.0))
+        run_dir = declare(self, "run_dir", "", "write each episode to this run's ledger and episodes.csv "
+                          "(empty: no books)")
+        self.site = declare(self, "site", "default", "site name the books file the episodes under")
+        cfg = load_economics_config(config or None)  # ConfigError names the file and key
+        self.s_cust_file = Path(s_cust_file).expanduser() if s_cust_file else None
+        if self.s_cust_file is not None and self.s_cust_file.exists() and not self.s_cust_file.is_file():
+            raise V2PError(f"parameter s_cust_file: {self.s_cust_file} is not a file")
+        if self.default_source not in S_CUST_SOURCES:
+            raise V2PError(f"parameter s_cust_source must be one of {', '.join(S_CUST_SOURCES)}, "
+                           f"got {self.default_source!r}")
+        self.monitor = EconomicsMonitor(cfg, s_cust=s_cust, window=window)
+        self.s_cust_source = self.default_source
+        self.books = None
+        if run_dir:
+            from v2p.economics.accounts import EpisodeAccounts
+
+            folder = Path(run_dir).expanduser()
+            if folder.exists() and not folder.is_dir():
+                raise V2PError(f"parameter run_dir: {folder} is not a folder")
+            self.books = EpisodeAccounts(folder, cfg)
+        self.add_on_set_parameters_callback(self.on_parameters)
+        self.pubs = {name: self.create_publisher(Float64, f"/econ/{name}", reliable_qos(10)) for name in SCALARS}
+        self.summary_pub = self.create_publisher(DiagnosticArray, "/econ/summary", reliable_qos(10))
+        self.create_subscription(Float64MultiArray, "/sim/events", self.on_event, reliable_qos(1000))
+        self.create_subscription(Float32MultiArray, "/policy/action", self.on_action, reliable_qos(10))
+        if rate > 0:
+            self.create_timer(1.0 / rate, self.publish_running)
+        self.last_action: tuple[float, float] | None = None
+        self.episodes = 0
+
+    def on_parameters(self, params: list) -> SetParametersResult:
+        for p in params:
+            if p.name == "s_cust":
+                self.monitor.s_cust = float(p.value)  # the declared range already rejected values outside [0, 1]
+                self.s_cust_source = self.default_source
+        return SetParametersResult(successful=True)
+
+    def on_action(self, msg: Float32MultiArray) -> None:
+        try:
+            self.last_action = parse_action(msg.data)
+        except MessageError as exc:
+            self.get_logger().error(f"ignoring /policy/action: {exc}")
+
+    def on_event(self, msg: Float64MultiArray) -> None:
+        try:
+            event = SimEvent.from_array(msg.data)
+        except MessageError as exc:
+            self.get_logger().error(f"dropping /sim/events message: {exc}")
+            return
+        if event.kind == "episode_end":
+            self.refresh_s_cust()
+        result = self.monitor.on_event(event)
+        if result is not None:
+            self.publish_episode(result)
+
+    def refresh_s_cust(self) -> None:
+        if self.s_cust_file is None:
+            return
+        if not self.s_cust_file.exists():
+            self.get_logger().warn(f"s_cust_file {self.s_cust_file} does not exist yet: keeping s_cust "
+                                   f"{self.monitor.s_cust:g}", throttle_duration_sec=60.0)
+            return
+        try:
+            self.monitor.s_cust, self.s_cust_source = read_s_cust(self.s_cust_file, self.default_source)
+        except V2PError as exc:
+            self.get_logger().error(f"keeping s_cust {self.monitor.s_cust:g}: {exc}")
+
+    def publish_episode(self, ep: EpisodeEconomics) -> None:
+        figures = {k: float(v) for k, v in ep.as_dict().items()}
+        if not all(math.isfinite(v) for v in figures.values()):
+            self.get_logger().error(f"episode {ep.episode} figures are not finite, not published: {figures}")
+            return
+        self.episodes += 1
+        if self.books is not None:
+            try:
+                self.books.record(self.site, ep, self.s_cust_source)
+            except Exception as exc:  # noqa: BLE001 - a full disk or a locked ledger must not stop the figures
+                self.get_logger().error(f"episode {ep.episode} not written to the books in {self.books.run_dir}: "
+                                        f"{type(exc).__name__}: {exc}")
+        self.publish("episode", figures)
+        self.get_logger().info(f"episode {ep.episode}: MP {ep.mp:.1f}/h, err {ep.err_rate:.3f}, wage "
+                               f"${ep.implied_wage:.2f}/h (parity {ep.wage_parity:.2f}), λ {ep.lam:.3f}")
+
+    def publish_running(self) -> None:
+        figures = running_figures(self.monitor)
+        if figures is None or not all(math.isfinite(v) for v in figures.values()):
+            return
+        self.publish("running", figures)
+
+    def publish(self, status: str, figures: dict[str, float]) -> None:
+        for name, field in SCALARS.items():
+            self.pubs[name].publish(Float64(data=figures[field]))
+        values = dict(figures)
+        rolling = self.monitor.rolling()
+        if rolling is not None:
+            values |= {f"rolling_{k}": v for k, v in rolling.items()}
+        if self.last_action is not None:
+            values |= {"last_speed": self.last_action[0], "last_care": self.last_action[1]}
+        msg = DiagnosticArray()
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.status = [DiagnosticStatus(
+            level=DiagnosticStatus.OK, name=f"{self.get_name()}: {status}",
+            message=f"episode {int(figures['episode'])}", hardware_id="v2p_workcell",
+            values=[KeyValue(key=k, value=repr(float(v))) for k, v in values.items()],
+        )]
+        self.summary_pub.publish(msg)
+
+
+def main(args: list[str] | None = None) -> int:
+    rclpy.init(args=args)
+    try:
+        node = EconMonitorNode()
+    except (V2PError, ValueError, ParameterException) as exc:
+        rclpy.logging.get_logger("econ_monitor").error(str(exc))
+        rclpy.try_shutdown()
+        return 2
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        if node.books is not None:
+            node.books.close()
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

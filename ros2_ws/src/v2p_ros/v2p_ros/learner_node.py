@@ -1,0 +1,129 @@
+"""learner_node: watch a recording folder, train SAC on each closed bag, announce the checkpoint.
+
+Every `poll_period_s` (wall time: the learner also runs where no /clock exists) it lists the bags under
+`record_dir`; each bag closed since (its metadata.yaml written) goes through `v2p.learner.BagLearner`: its messages
+become transitions in the replay buffer, then `steps_per_bag` SAC updates per new bag run, the checkpoint
+directory is written (weights, then the metadata that commits them) and its path is published on
+/learner/checkpoint (std_msgs/String, transient-local, so a policy node that starts later still gets it).
+A corrupt or truncated bag is logged with its name and skipped. A restarted learner resumes from `checkpoint`.
+With `once`, it exits 0 after the bags present at start-up are trained on.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import rclpy
+from rclpy.clock import Clock, ClockType
+from rclpy.exceptions import ParameterException
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from std_msgs.msg import String
+
+from v2p.errors import V2PError
+from v2p_ros.common import declare, latched_qos
+
+
+class _Done(Exception):
+    """`once`: the bags present at start-up are trained on."""
+
+
+class LearnerNode(Node):
+    def __init__(self) -> None:
+        super().__init__("learner")
+        from v2p.config import load_economics_config
+        from v2p.learner import LATENT_TOPIC, BagLearner
+        from v2p.rl import SACConfig
+
+        record_dir = declare(self, "record_dir", "runs/bags", "folder of recordings to watch for closed bags")
+        checkpoint = declare(self, "checkpoint", "", "folder of checkpoint versions to write and resume from "
+                             "(empty: <record_dir>/../checkpoints/learner)")
+        keep = declare(self, "keep_checkpoints", 3, "checkpoint versions kept", (1, 1000))
+        self.steps = declare(self, "steps_per_bag", 200, "SAC updates per newly closed bag", (0, 10_000_000))
+        batch = declare(self, "batch_size", 256, "SAC batch size", (1, 1_000_000))
+        buffer = declare(self, "buffer_size", 100_000, "replay capacity in transitions", (1, 100_000_000))
+        seed = declare(self, "seed", 0, "seed of the networks and of batch sampling", (0, 2**31 - 1))
+        obs_topic = declare(self, "obs_topic", LATENT_TOPIC, "observation topic in the bags (/encoder/latent "
+                            "or /sim/state)")
+        config = declare(self, "economics_config", "", "economics YAML for the reward (empty: the default)")
+        poll = declare(self, "poll_period_s", 2.0, "wall seconds between looks at record_dir", (0.05, 3600.0))
+        self.once = declare(self, "once", False, "exit after training on the bags present at start-up")
+        device = declare(self, "device", "cpu", "torch device (cpu, cuda, auto)")
+        threads = declare(self, "threads", 1, "torch CPU threads", (1, 256))
+        if not record_dir:
+            raise V2PError("parameter record_dir is empty")
+        self.record_dir = Path(record_dir).expanduser().resolve()
+        if self.record_dir.exists() and not self.record_dir.is_dir():
+            raise V2PError(f"parameter record_dir: {self.record_dir} is not a folder")
+        ckpt = Path(checkpoint).expanduser() if checkpoint else self.record_dir.parent / "checkpoints" / "learner"
+        sac = SACConfig(batch_size=batch, buffer_size=buffer, seed=seed, device=device, threads=threads)
+        self.pub = self.create_publisher(String, "/learner/checkpoint", latched_qos())
+        self.learner = BagLearner(ckpt, load_economics_config(config or None), sac_config=sac,
+                                  obs_topic=obs_topic, keep=keep, log=self.log)
+        if self.learner.saved is not None:  # resumed: its newest version is the current policy
+            self.pub.publish(String(data=str(self.learner.saved.resolve())))
+        self.unpaid_bags = 0  # new bags whose steps_per_bag updates are still due
+        self.create_timer(poll, self.poll, clock=Clock(clock_type=ClockType.STEADY_TIME))
+        self.get_logger().info(f"watching {self.record_dir} for closed bags; checkpoint {ckpt}")
+
+    def log(self, text: str) -> None:
+        if text.startswith("error"):
+            self.get_logger().error(text)
+        else:
+            self.get_logger().info(text)
+
+    def poll(self) -> None:
+        from v2p.bags import find_bags
+
+        if not self.record_dir.is_dir():
+            if self.once:
+                raise V2PError(f"parameter record_dir: {self.record_dir} does not exist")
+            return
+        bags = find_bags(self.record_dir, complete_only=True)
+        used, new = self.learner.add_bags(bags)
+        if self.once:  # no more bags will come: the inner steps of episodes left open count too
+            new += self.learner.finish()
+        self.unpaid_bags += len(used)
+        if used and not new:  # a split that ends mid-episode: its steps come with the episode's end
+            self.get_logger().info(f"{len(used)} new bag(s), no episode ended in them yet")
+        if new and self.steps > 0:  # steps_per_bag 0: read the bags, leave the policy alone
+            metrics = self.learner.train(self.steps * self.unpaid_bags)
+            path = self.learner.save()
+            self.pub.publish(String(data=str(path.resolve())))
+            losses = ", ".join(f"{k} {v:.3g}" for k, v in metrics.items())
+            self.get_logger().info(f"trained on {self.unpaid_bags} new bag(s) ({new} transitions, "
+                                   f"{self.learner.transitions} in the buffer): {losses}; announced {path}")
+            self.unpaid_bags = 0
+        if self.once:
+            raise _Done
+
+
+def main(args: list[str] | None = None) -> int:
+    rclpy.init(args=args)
+    try:
+        node = LearnerNode()
+    except (V2PError, ValueError, ParameterException) as exc:
+        rclpy.logging.get_logger("learner").error(str(exc))
+        rclpy.try_shutdown()
+        return 2
+    code = 0
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except _Done:
+        from rclpy.duration import Duration
+
+        node.pub.wait_for_all_acked(Duration(seconds=5.0))  # the subscribers present got the announcement
+    except V2PError as exc:
+        node.get_logger().error(str(exc))
+        code = 2
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

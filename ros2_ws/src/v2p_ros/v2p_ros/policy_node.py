@@ -1,0 +1,164 @@
+"""policy_node: /encoder/latent -> /policy/action [speed, care] with the SAC actor.
+
+The actor comes from `checkpoint` (a v2p SAC checkpoint directory) or, when empty, is a fresh seeded actor.
+A path announced on /learner/checkpoint (std_msgs/String, transient-local) is hot-reloaded between two latents;
+a corrupt or mismatched checkpoint is logged and the current weights stay. The path of the weights in use is
+announced on /policy/checkpoint (transient-local; empty for a fresh actor).
+
+Watchdog: when the newest latent is older than `input_timeout_s` (node time: sim time in sim), the node
+publishes `safe_action` and warns. A latent of the wrong size or with NaN/inf is logged and dropped.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import rclpy
+import torch
+from rclpy.exceptions import ParameterException
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.time import Time
+from std_msgs.msg import Float32MultiArray, String
+
+from v2p.errors import V2PError
+from v2p.learner import ACTION_HIGH, ACTION_LOW
+from v2p.messages import MessageError, parse_action
+from v2p_ros.common import array_from_msg, declare, float_array, latched_qos, reliable_qos
+
+
+def fresh_actor(obs_dim: int, seed: int) -> torch.nn.Module:
+    """A new SAC actor with the default layout, its weights drawn from `seed`."""
+    from v2p.rl import SACConfig
+    from v2p.rl.networks import Actor
+
+    torch.manual_seed(seed)
+    return Actor(obs_dim, len(ACTION_LOW), SACConfig().net_arch, torch.as_tensor(ACTION_LOW),
+                 torch.as_tensor(ACTION_HIGH)).eval().requires_grad_(False)
+
+
+def resolve_checkpoint(path: str) -> Path:
+    """A checkpoint directory, or a learner's folder of versions (then the version its `latest` points at)."""
+    p = Path(path).expanduser()
+    if not (p / "metadata.json").exists() and (p / "latest").is_dir():
+        p = p / "latest"
+    return p.resolve()
+
+
+def load_policy(path: str | Path, obs_dim: int) -> torch.nn.Module:
+    """The actor of checkpoint `path`, checked to act on `obs_dim` latents within [0, 1]² with finite weights."""
+    from v2p.rl import load_actor
+
+    actor, meta = load_actor(path)
+    spaces = meta["spaces"]
+    if tuple(spaces["obs"]["shape"]) != (obs_dim,) or tuple(spaces["action"]["shape"]) != (len(ACTION_LOW),):
+        raise V2PError(f"{path}: checkpoint maps {tuple(spaces['obs']['shape'])} observations to "
+                       f"{tuple(spaces['action']['shape'])} actions; this policy needs ({obs_dim},) -> (2,)")
+    if not (torch.equal(actor.action_bias - actor.action_scale, torch.as_tensor(ACTION_LOW))
+            and torch.equal(actor.action_bias + actor.action_scale, torch.as_tensor(ACTION_HIGH))):
+        raise V2PError(f"{path}: checkpoint's action bounds are not [speed, care] in [0, 1]")
+    if not all(torch.isfinite(t).all() for t in actor.state_dict().values()):
+        raise V2PError(f"{path}: checkpoint holds NaN or infinite weights")
+    return actor
+
+
+class PolicyNode(Node):
+    def __init__(self) -> None:
+        super().__init__("policy")
+        from v2p.encoders import LATENT_DIM
+
+        checkpoint = declare(self, "checkpoint", "", "SAC checkpoint directory; empty: a fresh actor from seed")
+        self.seed = declare(self, "seed", 0, "seed of a fresh actor and of stochastic actions", (0, 2**31 - 1))
+        self.deterministic = declare(self, "deterministic", True, "act with the mean action (false: sample)")
+        safe = declare(self, "safe_action", [0.2, 1.0], "[speed, care] published when the input goes stale")
+        self.input_timeout_s = declare(self, "input_timeout_s", 60.0,
+                                       "latent age (node time) after which the safe action is published",
+                                       (0.01, 86400.0))
+        period = declare(self, "watchdog_period_s", 1.0, "how often the watchdog checks (node time)",
+                         (0.01, 3600.0))
+        threads = declare(self, "threads", 1, "torch CPU threads", (1, 256))
+        self.reload = declare(self, "hot_reload", True, "load checkpoints announced on /learner/checkpoint")
+        try:
+            self.safe_action = parse_action(safe)
+        except MessageError as exc:
+            raise V2PError(f"parameter safe_action: {exc}") from None
+        torch.set_num_threads(threads)
+        self.obs_dim = LATENT_DIM
+        self.checkpoint = str(resolve_checkpoint(checkpoint)) if checkpoint else ""
+        self.actor = load_policy(self.checkpoint, self.obs_dim) if checkpoint else fresh_actor(self.obs_dim, self.seed)
+        torch.manual_seed(self.seed)  # stochastic actions replay from the seed
+        self.action_pub = self.create_publisher(Float32MultiArray, "/policy/action", reliable_qos(10))
+        self.loaded_pub = self.create_publisher(String, "/policy/checkpoint", latched_qos())
+        self.create_subscription(Float32MultiArray, "/encoder/latent", self.on_latent, reliable_qos(10))
+        if self.reload:
+            self.create_subscription(String, "/learner/checkpoint", self.on_checkpoint, latched_qos())
+        self.create_timer(period, self.on_watchdog)
+        self.last_input: Time | None = None  # the watchdog counts from its first tick (sim time may start late)
+        self.loaded_pub.publish(String(data=self.checkpoint))
+        self.get_logger().info(f"policy from {self.checkpoint or 'a fresh actor, seed %d' % self.seed}")
+
+    def on_latent(self, msg: Float32MultiArray) -> None:
+        try:
+            latent = array_from_msg(msg, self.obs_dim)
+        except ValueError as exc:
+            self.get_logger().error(f"dropping /encoder/latent: {exc}")
+            return
+        self.last_input = self.get_clock().now()
+        with torch.inference_mode():
+            action = self.actor.act(torch.from_numpy(latent).unsqueeze(0), self.deterministic)[0].numpy()
+        try:
+            parse_action(action.tolist())
+        except MessageError as exc:
+            self.get_logger().error(f"actor produced an invalid action, not published: {exc}")
+            return
+        self.action_pub.publish(float_array(action, "action"))
+
+    def on_checkpoint(self, msg: String) -> None:
+        path = msg.data
+        if not path:
+            return  # the learner re-announces one path after each save: every announcement is reloaded
+        try:
+            resolved = resolve_checkpoint(path)
+            actor = load_policy(resolved, self.obs_dim)
+        except V2PError as exc:
+            self.get_logger().error(f"keeping the current weights: {exc}")
+            return
+        self.actor, self.checkpoint = actor, str(resolved)
+        self.loaded_pub.publish(String(data=self.checkpoint))
+        self.get_logger().info(f"hot-reloaded the policy from {resolved}")
+
+    def on_watchdog(self) -> None:
+        now = self.get_clock().now()
+        if self.last_input is None or now < self.last_input:  # first tick, or the clock was restarted
+            self.last_input = now
+            return
+        age = (now - self.last_input).nanoseconds * 1e-9
+        if age <= self.input_timeout_s:
+            return
+        self.get_logger().warn(f"no valid /encoder/latent for {age:.1f} s: publishing the safe action "
+                               f"{list(self.safe_action)}", throttle_duration_sec=5.0)
+        self.action_pub.publish(float_array(np.asarray(self.safe_action, np.float32), "action"))
+
+
+def main(args: list[str] | None = None) -> int:
+    rclpy.init(args=args)
+    try:
+        node = PolicyNode()
+    except (V2PError, ValueError, ParameterException) as exc:
+        rclpy.logging.get_logger("policy").error(str(exc))
+        rclpy.try_shutdown()
+        return 2
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""`v2p learn`: train the SAC policy offline from recorded bags (the same code as learner_node)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer ≥ 0, got {text}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("learn", help="train the policy from recorded bags (offline learner)")
+    p.add_argument("--bags", nargs="+", required=True, metavar="DIR",
+                   help="bags or folders of bags (every closed bag below each is used)")
+    p.add_argument("--out", required=True, metavar="CKPT",
+                   help="checkpoint directory to write (resumed from when it exists, unless --fresh)")
+    p.add_argument("--steps", type=_non_negative_int, required=True, help="SAC gradient steps to take")
+    p.add_argument("--batch-size", type=_positive_int, default=256, help="SAC batch size (default 256)")
+    p.add_argument("--buffer-size", type=_positive_int, default=100_000, help="replay capacity (default 100000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the networks and of batch sampling (default 0)")
+    p.add_argument("--obs-topic", default="/encoder/latent",
+                   help="observation topic: /encoder/latent (default) or /sim/state")
+    p.add_argument("--economics", default=None, help="economics YAML for the reward (default config/economics.yaml)")
+    p.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    p.add_argument("--threads", type=_positive_int, default=1, help="torch CPU threads (default 1)")
+    p.add_argument("--fresh", action="store_true", help="start new networks even if --out holds a checkpoint")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from v2p.config import load_economics_config
+    from v2p.learner import learn
+    from v2p.rl import SACConfig
+
+    econ = load_economics_config(args.economics)
+    sac = SACConfig(batch_size=args.batch_size, buffer_size=args.buffer_size, seed=args.seed, device=args.device,
+                    threads=args.threads)
+    log = (lambda msg: print(msg, file=sys.stderr)) if args.json else print
+    report = learn(args.bags, args.out, args.steps, econ, sac_config=sac, obs_topic=args.obs_topic,
+                   resume=not args.fresh, log=log)
+    if args.json:
+        print(json.dumps(report.as_dict()))
+    else:
+        print(f"trained {args.steps} steps on {report.transitions} transitions ({report.episodes} episodes) from "
+              f"{len(report.bags_used)} new bag(s); {len(report.bags_failed)} skipped")
+        if report.metrics:
+            print("  " + "  ".join(f"{k} {v:.4g}" for k, v in report.metrics.items()))
+        print(f"checkpoint: {report.checkpoint} ({report.updates} updates in all)")
+    return 0
