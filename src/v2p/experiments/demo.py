@@ -127,6 +127,8 @@ def run_stack(run_dir: Path, phase: str, site: str, episodes: int, first_episode
         "checkpoint": str(checkpoint) if (checkpoint / "latest").exists() else "",
         "learner_checkpoint": str(checkpoint), "run_dir": str(run_dir), "first_episode": str(first_episode),
         "s_cust_file": str(run_dir / "s_cust.yaml"), "encoder_checkpoint": str(run_dir / "encoder"),
+        # the mlp encoder reads /sim/state: no camera frames to render, and /clock once per sim second is plenty
+        "render": "false", "tick_period_s": "1.0",
     }
     (run_dir / "logs").mkdir(exist_ok=True)
     stop = threading.Event()
