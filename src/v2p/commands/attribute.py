@@ -48,7 +48,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.as_dict()))
         return 0
-    lo, hi = result.s_cust_ci
     print(f"Site {result.site}: {len(result.seeds)} seeds, {args.steps} SAC updates per policy")
     print(f"{'seed':>5}{'MP untrained':>14}{'MP without':>12}{'MP with':>10}{'ΔMPL_cust':>11}{'ΔMPL_total':>12}")
     for s in result.seeds:
@@ -56,5 +55,7 @@ def run(args: argparse.Namespace) -> int:
               f"{s.delta_mpl_total:>12.1f}")
     print(f"ΔMPL_cust {result.delta_mpl_cust:.1f} units/h (95% CI {result.delta_mpl_cust_ci[0]:.1f} .. "
           f"{result.delta_mpl_cust_ci[1]:.1f}); ΔMPL_total {result.delta_mpl_total:.1f} units/h")
-    print(f"s_cust {result.s_cust:.1%} (95% CI {lo:.1%} .. {hi:.1%})")
+    ci = result.s_cust_ci
+    print(f"s_cust {result.s_cust:.1%} " + ("(no total gain: nothing to share)" if ci is None
+                                            else f"(95% CI {ci[0]:.1%} .. {ci[1]:.1%})"))
     return 0

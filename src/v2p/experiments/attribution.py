@@ -58,13 +58,13 @@ class Attribution:
     delta_mpl_cust: float
     delta_mpl_total: float
     s_cust: float
-    s_cust_ci: tuple[float, float]
+    s_cust_ci: tuple[float, float] | None  # None when there was no total gain to share
     delta_mpl_cust_ci: tuple[float, float]
 
     def as_dict(self) -> dict[str, object]:
         return {
             "site": self.site, "delta_mpl_cust": self.delta_mpl_cust, "delta_mpl_total": self.delta_mpl_total,
-            "s_cust": self.s_cust, "s_cust_ci": list(self.s_cust_ci), "delta_mpl_cust_ci": list(self.delta_mpl_cust_ci),
+            "s_cust": self.s_cust, "s_cust_ci": None if self.s_cust_ci is None else list(self.s_cust_ci), "delta_mpl_cust_ci": list(self.delta_mpl_cust_ci),
             "seeds": [asdict(s) | {"delta_mpl_cust": s.delta_mpl_cust, "delta_mpl_total": s.delta_mpl_total}
                       for s in self.seeds],
         }
@@ -76,11 +76,8 @@ def summarize(site: str, seeds: list[SeedMeasurement]) -> Attribution:
     d_cust, d_total = mean(cust), mean(total)
     half = t_quantile_95(len(seeds) - 1) * stdev(cust) / math.sqrt(len(seeds))
     s_cust, _ = attribution_shares(d_cust, d_total)
-    if d_total > 0:
-        lo, hi = (d_cust - half) / d_total, (d_cust + half) / d_total
-    else:
-        lo, hi = -math.inf, math.inf  # no gain to share: the interval says nothing
-    return Attribution(site, seeds, d_cust, d_total, s_cust, (lo, hi), (d_cust - half, d_cust + half))
+    ci = ((d_cust - half) / d_total, (d_cust + half) / d_total) if d_total > 0 else None
+    return Attribution(site, seeds, d_cust, d_total, s_cust, ci, (d_cust - half, d_cust + half))
 
 
 TrainFn = Callable[[list, int], object]  # (bag folders, seed) -> policy

@@ -38,9 +38,9 @@ CUSTOMER_SITE = "customer_bistro"
 class DemoBudget:
     """How much work each phase does. The defaults end within 10 minutes on a 2-core CPU."""
 
-    platform_episodes: int = 16
-    customer_episodes: int = 10
-    deploy_episodes: int = 4
+    platform_episodes: int = 12
+    customer_episodes: int = 8
+    deploy_episodes: int = 3
     learn_steps: int = 300  # SAC updates per closed bag in the learner node
     split_s: float = 25.0  # wall seconds per bag (the learner trains when a bag closes)
     attribution_seeds: int = 2
@@ -129,6 +129,8 @@ def run_stack(run_dir: Path, phase: str, site: str, episodes: int, first_episode
         "s_cust_file": str(run_dir / "s_cust.yaml"), "encoder_checkpoint": str(run_dir / "encoder"),
         # the mlp encoder reads /sim/state: no camera frames to render, and /clock once per sim second is plenty
         "render": "false", "tick_period_s": "1.0",
+        # SAC explores with its stochastic policy while it learns; the deployed policy acts with its mean
+        "deterministic": "false" if learn else "true",
     }
     (run_dir / "logs").mkdir(exist_ok=True)
     stop = threading.Event()

@@ -25,11 +25,12 @@ def format_run_summary(run_dir: Path, cfg: EconomicsConfig) -> str:
              f"({figures['episodes']} shifts, {figures['sim_hours']:.2f} simulated h)", ""]
     lines.append(format_summary(report, figures | {"s_cust_source": "counterfactual over "
                                                    f"{len(a.get('seeds', []))} seeds"}, cfg))
-    lo, hi = a.get("s_cust_ci", (float("nan"),) * 2)
+    ci = a.get("s_cust_ci")
+    ci_text = "n/a (no total gain to share)" if ci is None else f"[{ci[0]:.1%}, {ci[1]:.1%}]"
     lines += ["", "Data valuation (counterfactual, measured at the customer's site)",
               f"  ΔMPL_cust  {a.get('delta_mpl_cust', float('nan')):8.1f} units/h   (with − without the customer's data)",
               f"  ΔMPL_total {a.get('delta_mpl_total', float('nan')):8.1f} units/h   (with − untrained)",
-              f"  s_cust     {a.get('s_cust', float('nan')):8.1%}  95% CI [{lo:.1%}, {hi:.1%}]",
+              f"  s_cust     {a.get('s_cust', float('nan')):8.1%}  95% CI {ci_text}",
               f"  estimator  {figures['estimator']['status']}; novelty of the customer's data "
               f"{a.get('novelty', float('nan')):.3f}",
               "", f"Best SLA-feasible fixed action at '{CUSTOMER_SITE}' (sweep): speed {best.get('speed', 0):.2f}, "

@@ -1,0 +1,1 @@
+"""Experiments over the simulator and the learner: sweeps, frontiers, reports."""
