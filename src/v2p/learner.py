@@ -297,6 +297,7 @@ class BagLearner:
                  obs_topic: str = LATENT_TOPIC, resume: bool = True, keep: int = 3,
                  log: Callable[[str], None] = print) -> None:
         from v2p.rl import SACConfig
+        from v2p.rl.config import DISHWASHING_SAC
 
         self.checkpoint = Path(checkpoint)
         if self.checkpoint.exists() and not self.checkpoint.is_dir():
@@ -308,7 +309,7 @@ class BagLearner:
         self.econ = econ
         self.obs_topic = obs_topic
         self.log = log
-        self.sac_config = sac_config if sac_config is not None else SACConfig(buffer_size=100_000, threads=1)
+        self.sac_config = sac_config if sac_config is not None else SACConfig(**(DISHWASHING_SAC | {"threads": 1}))
         self.model = None  # built at the first bag (the observation size comes from the data) or on resume
         self.trained: list[str] = []  # bags whose transitions are in the buffer, in order
         self.failed: dict[str, str] = {}

@@ -45,10 +45,11 @@ def run(args: argparse.Namespace) -> int:
     from v2p.config import load_economics_config
     from v2p.learner import learn
     from v2p.rl import SACConfig
+    from v2p.rl.config import DISHWASHING_SAC
 
     econ = load_economics_config(args.economics)
-    sac = SACConfig(batch_size=args.batch_size, buffer_size=args.buffer_size, seed=args.seed, device=args.device,
-                    threads=args.threads)
+    sac = SACConfig(**(DISHWASHING_SAC | dict(batch_size=args.batch_size, buffer_size=args.buffer_size,
+                                              seed=args.seed, device=args.device, threads=args.threads)))
     log = (lambda msg: print(msg, file=sys.stderr)) if args.json else print
     report = learn(args.bags, args.out, args.steps, econ, sac_config=sac, obs_topic=args.obs_topic,
                    resume=not args.fresh, log=log)

@@ -47,10 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-# The dishwashing task: short shifts (10-25 cycles) of a slow simulator (a dish cycle costs far more than an
-# update), and rewards of a few tenths of $/h per cycle: so several updates per cycle, and α starting at 0.1
-# rather than 1 so that the entropy bonus does not swamp the economics for the first thousands of cycles.
-TASK_DEFAULTS = dict(learning_starts=64, batch_size=256, buffer_size=200_000, gradient_steps=4, ent_coef="auto_0.1")
+from v2p.rl.config import DISHWASHING_SAC as TASK_DEFAULTS  # noqa: E402  (one home for the task's settings)
 
 
 def make_env(site: str, encoder: str, encoder_checkpoint: Path | None, econ, device: str):

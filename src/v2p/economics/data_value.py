@@ -16,6 +16,7 @@ import numpy as np
 @dataclass(frozen=True)
 class Calibration:
     samples: int
+    min_samples: int
     calibrated: bool
     mean_abs_error: float | None  # prequential, units/h
     coverage_90: float | None  # fraction of measurements inside the 90% predictive interval given before them
@@ -23,7 +24,7 @@ class Calibration:
 
     @property
     def status(self) -> str:
-        return "calibrated" if self.calibrated else f"uncalibrated ({self.samples} of the samples needed)"
+        return "calibrated" if self.calibrated else f"uncalibrated ({self.samples} of {self.min_samples} samples)"
 
 
 class DataValueEstimator:
@@ -90,7 +91,7 @@ class DataValueEstimator:
             r2 = 1.0 - sse / sst if sst > 0 else None
         mae = float(np.mean(self._abs_errors)) if self._abs_errors else None
         cov = float(np.mean(self._covered)) if self._covered else None
-        return Calibration(self._n, self._n >= self.min_samples, mae, cov, r2)
+        return Calibration(self._n, self.min_samples, self._n >= self.min_samples, mae, cov, r2)
 
     def to_dict(self) -> dict[str, object]:
         """Its whole state as JSON-ready numbers (a run folder keeps it in estimator.json)."""

@@ -163,12 +163,13 @@ def measure_attribution(
 
     from v2p.learner import STATE_TOPIC, learn
     from v2p.rl import SAC, SACConfig
+    from v2p.rl.config import DISHWASHING_SAC
 
     work = Path(work_dir)
 
     def train(bags: list, seed: int) -> object:
         out = work / f"seed{seed}_{'with' if len(bags) > len(platform_bags) else 'without'}"
-        sac = SACConfig(seed=seed, threads=1, buffer_size=200_000, learning_starts=0)
+        sac = SACConfig(**(DISHWASHING_SAC | dict(seed=seed, threads=1)))
         report = learn(bags, out, steps, econ, sac_config=sac, obs_topic=STATE_TOPIC, resume=False, log=log)
         return SAC.load(report.checkpoint, threads=1)
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,15 +37,15 @@ CUSTOMER_SITE = "customer_bistro"
 class DemoBudget:
     """How much work each phase does. The defaults end within 10 minutes on a 2-core CPU."""
 
-    platform_episodes: int = 12
-    customer_episodes: int = 8
-    deploy_episodes: int = 3
-    learn_steps: int = 300  # SAC updates per closed bag in the learner node
-    split_s: float = 25.0  # wall seconds per bag (the learner trains when a bag closes)
+    platform_episodes: int = 26
+    customer_episodes: int = 16
+    deploy_episodes: int = 4
+    learn_steps: int = 400  # SAC updates per closed bag in the learner node
+    split_s: float = 12.0  # wall seconds per bag (the learner trains when a bag closes)
     attribution_seeds: int = 2
     attribution_steps: int = 1500
     attribution_eval_episodes: int = 2
-    sweep_grid: int = 5
+    sweep_grid: int = 6
     sweep_episodes: int = 1
     workers: int = 2
 
@@ -164,7 +163,7 @@ def run_demo(run_dir: Path, budget: DemoBudget, cfg: EconomicsConfig, seed: int 
 
     from v2p.encoders import make_encoder, save_encoder
     from v2p.experiments.attribution import bag_folders_transitions, data_novelty, measure_attribution
-    from v2p.experiments.frontier import plot_contours, save_csv, save_npz, sweep
+    from v2p.experiments.frontier import save_csv, save_npz, sweep
     from v2p.learner import STATE_TOPIC
     from v2p_sim import STATE_DIM
 
@@ -174,6 +173,7 @@ def run_demo(run_dir: Path, budget: DemoBudget, cfg: EconomicsConfig, seed: int 
     os.environ.setdefault("ROS_LOG_DIR", str(run_dir / "logs" / "ros"))
     os.environ.setdefault("FASTDDS_BUILTIN_TRANSPORTS", "LARGE_DATA")
     os.environ.setdefault("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
+    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")  # the demo's graph stays on this machine
 
     if not (run_dir / "encoder").exists():  # one frozen MLP encoder for the whole run, shared by every launch
         torch.manual_seed(seed)

@@ -35,6 +35,7 @@ class LearnerNode(Node):
         from v2p.config import load_economics_config
         from v2p.learner import LATENT_TOPIC, BagLearner
         from v2p.rl import SACConfig
+        from v2p.rl.config import DISHWASHING_SAC
 
         record_dir = declare(self, "record_dir", "runs/bags", "folder of recordings to watch for closed bags")
         checkpoint = declare(self, "checkpoint", "", "folder of checkpoint versions to write and resume from "
@@ -57,7 +58,8 @@ class LearnerNode(Node):
         if self.record_dir.exists() and not self.record_dir.is_dir():
             raise V2PError(f"parameter record_dir: {self.record_dir} is not a folder")
         ckpt = Path(checkpoint).expanduser() if checkpoint else self.record_dir.parent / "checkpoints" / "learner"
-        sac = SACConfig(batch_size=batch, buffer_size=buffer, seed=seed, device=device, threads=threads)
+        sac = SACConfig(**(DISHWASHING_SAC | dict(batch_size=batch, buffer_size=buffer, seed=seed, device=device,
+                                                   threads=threads)))
         self.pub = self.create_publisher(String, "/learner/checkpoint", latched_qos())
         self.learner = BagLearner(ckpt, load_economics_config(config or None), sac_config=sac,
                                   obs_topic=obs_topic, keep=keep, log=self.log)

@@ -89,6 +89,9 @@ class PolicyNode(Node):
         self.checkpoint = str(resolve_checkpoint(checkpoint)) if checkpoint else ""
         self.actor = load_policy(self.checkpoint, self.obs_dim) if checkpoint else fresh_actor(self.obs_dim, self.seed)
         torch.manual_seed(self.seed)  # stochastic actions replay from the seed
+        # SAC's warm-up (learning_starts): while exploring with no trained weights yet, act uniformly at random
+        # so the learner's first bags cover the whole action box, not just a fresh actor's corner of it.
+        self.warmup_rng = np.random.default_rng(self.seed) if not checkpoint and not self.deterministic else None
         self.action_pub = self.create_publisher(Float32MultiArray, "/policy/action", reliable_qos(10))
         self.loaded_pub = self.create_publisher(String, "/policy/checkpoint", latched_qos())
         self.create_subscription(Float32MultiArray, "/encoder/latent", self.on_latent, reliable_qos(10))
@@ -106,8 +109,11 @@ class PolicyNode(Node):
             self.get_logger().error(f"dropping /encoder/latent: {exc}")
             return
         self.last_input = self.get_clock().now()
-        with torch.inference_mode():
-            action = self.actor.act(torch.from_numpy(latent).unsqueeze(0), self.deterministic)[0].numpy()
+        if self.warmup_rng is not None:
+            action = self.warmup_rng.uniform(0.0, 1.0, size=2).astype(np.float32)
+        else:
+            with torch.inference_mode():
+                action = self.actor.act(torch.from_numpy(latent).unsqueeze(0), self.deterministic)[0].numpy()
         try:
             parse_action(action.tolist())
         except MessageError as exc:
@@ -125,7 +131,7 @@ class PolicyNode(Node):
         except V2PError as exc:
             self.get_logger().error(f"keeping the current weights: {exc}")
             return
-        self.actor, self.checkpoint = actor, str(resolved)
+        self.actor, self.checkpoint, self.warmup_rng = actor, str(resolved), None
         self.loaded_pub.publish(String(data=self.checkpoint))
         self.get_logger().info(f"hot-reloaded the policy from {resolved}")
 
