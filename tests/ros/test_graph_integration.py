@@ -15,6 +15,8 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+
+from v2p.launch import load_launch
 import pytest
 
 pytestmark = pytest.mark.ros
@@ -65,7 +67,8 @@ def run_sim_launch(processes, record: Path, shift_hours: float, run_dir: Path) -
     wait_until(lambda: group_gone(launch.pid), 10.0, "every launched process gone")
     log = launch.output()
     assert "Traceback" not in log and "still running after SIGINT" not in log, log
-    assert log.count("process has finished cleanly") == 7, log
+    started = len(load_launch(REPO / "launch/sim.launch.yaml").processes)  # sim, camera, …, viz (no foxglove)
+    assert started == 8 and log.count("process has finished cleanly") == started, log
 
 
 def check_recording(record: Path, run_dir: Path) -> tuple[Path, int]:
