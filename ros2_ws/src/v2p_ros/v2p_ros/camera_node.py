@@ -23,7 +23,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image
 
 from v2p.errors import V2PError
-from v2p_ros.common import declare, image_to_numpy, numpy_to_image, sensor_qos
+from v2p_ros.common import declare, image_to_numpy, numpy_to_image, reliable_qos, sensor_qos
 
 SOURCES = ("sim", "device", "file")
 
@@ -66,8 +66,10 @@ class CameraNode(Node):
         self.frame_id = declare(self, "frame_id", "camera", "frame_id of published images (device/file)")
         if self.source not in SOURCES:
             raise V2PError(f"parameter source must be one of {SOURCES}, got {self.source!r}")
-        self.image_pub = self.create_publisher(Image, "/camera/image_raw", sensor_qos())
-        self.info_pub = self.create_publisher(CameraInfo, "/camera/camera_info", sensor_qos())
+        # Published reliable (keep-last 5): sensor-data (best-effort) subscribers still match, and the recorder
+        # then subscribes reliable; best effort lost 63% of 640x480 frames at 30 Hz in the recorder benchmark.
+        self.image_pub = self.create_publisher(Image, "/camera/image_raw", reliable_qos(5))
+        self.info_pub = self.create_publisher(CameraInfo, "/camera/camera_info", reliable_qos(5))
         self.capture = None
         self.published = 0
         if self.source == "sim":
