@@ -67,7 +67,8 @@ def make_env(site: str, encoder: str, encoder_checkpoint: Path | None, econ, dev
     meta = read_encoder_metadata(encoder_checkpoint)
     frame_size = int(meta["kwargs"]["frame_size"])
     env = gym.make(ENV_ID, site=site, econ_config=econ, image_obs=True, image_size=frame_size)
-    return LatentObservation(env, encoder_checkpoint, device=device)
+    # one frame per dish cycle: encode the decision frame held still, as every training clip starts
+    return LatentObservation(env, encoder_checkpoint, clip_span="step", device=device)
 
 
 def run(args: argparse.Namespace) -> int:
