@@ -15,9 +15,9 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from v2p.launch import load_launch
-import pytest
 
 pytestmark = pytest.mark.ros
 

@@ -7,7 +7,7 @@ announcements (a late-joining policy node still gets the last checkpoint announc
 from __future__ import annotations
 
 import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -187,3 +187,31 @@ def array_from_msg(msg: Float32MultiArray, length: int | None = None) -> np.ndar
         bad = int(np.count_nonzero(~np.isfinite(values)))
         raise ValueError(f"{bad} of {values.size} values are NaN or infinite")
     return values
+
+
+def spin_node(make: Callable[[], Node], name: str, args: list[str] | None = None) -> int:
+    """Every node's `main`: init, build the node, spin until Ctrl-C or SIGTERM, shut down cleanly.
+
+    A bad parameter or input file is one logged error line and exit code 2, never a traceback.
+    """
+    import rclpy
+    from rclpy.exceptions import ParameterException
+    from rclpy.executors import ExternalShutdownException
+
+    from v2p.errors import V2PError
+
+    rclpy.init(args=args)
+    try:
+        node = make()
+    except (V2PError, ValueError, ParameterException) as exc:
+        rclpy.logging.get_logger(name).error(str(exc))
+        rclpy.try_shutdown()
+        return 2
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+    return 0

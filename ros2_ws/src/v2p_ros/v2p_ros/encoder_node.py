@@ -15,11 +15,8 @@ from __future__ import annotations
 
 import sys
 import numpy as np
-import rclpy
 import torch
 from rclpy.clock import Clock, ClockType
-from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.time import Time
 from sensor_msgs.msg import Image
@@ -27,7 +24,7 @@ from std_msgs.msg import Float32MultiArray, Float64MultiArray
 
 from v2p.errors import V2PError
 from v2p.messages import MessageError, SimEvent
-from v2p_ros.common import array_from_msg, declare, float_array, image_to_numpy, reliable_qos, sensor_qos
+from v2p_ros.common import spin_node, array_from_msg, declare, float_array, image_to_numpy, reliable_qos, sensor_qos
 
 VIDEO_KINDS = ("video", "streaming", "r3d18")
 
@@ -181,21 +178,7 @@ class EncoderNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = EncoderNode()
-    except (V2PError, ValueError, ParameterException) as exc:
-        rclpy.logging.get_logger("encoder").error(str(exc))
-        rclpy.try_shutdown()
-        return 2
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return spin_node(EncoderNode, "encoder", args)
 
 
 if __name__ == "__main__":

@@ -19,14 +19,11 @@ import sys
 from typing import Any
 
 import foxglove
-import rclpy
-from rclpy.exceptions import InvalidParameterValueException
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from v2p.errors import V2PError
-from v2p_ros.common import declare
+from v2p_ros.common import spin_node, declare
 
 DEFAULT_TOPICS = ["/camera/image_raw", "/policy/action", "/econ/*", "/viz/markers", "/sim/state", "/sim/events"]
 
@@ -120,21 +117,7 @@ class FoxgloveBridge(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = FoxgloveBridge()
-    except (V2PError, InvalidParameterValueException) as exc:  # a bad parameter: one line, exit 2
-        rclpy.logging.get_logger("foxglove_bridge").error(str(exc))
-        rclpy.try_shutdown()
-        return 2
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return spin_node(FoxgloveBridge, "foxglove_bridge", args)
 
 
 if __name__ == "__main__":

@@ -15,10 +15,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import rclpy
 import torch
-from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.time import Time
 from std_msgs.msg import Float32MultiArray, String
@@ -26,7 +23,7 @@ from std_msgs.msg import Float32MultiArray, String
 from v2p.errors import V2PError
 from v2p.learner import ACTION_HIGH, ACTION_LOW
 from v2p.messages import MessageError, parse_action
-from v2p_ros.common import array_from_msg, declare, float_array, latched_qos, reliable_qos
+from v2p_ros.common import spin_node, array_from_msg, declare, float_array, latched_qos, reliable_qos
 
 
 def fresh_actor(obs_dim: int, seed: int) -> torch.nn.Module:
@@ -149,21 +146,7 @@ class PolicyNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = PolicyNode()
-    except (V2PError, ValueError, ParameterException) as exc:
-        rclpy.logging.get_logger("policy").error(str(exc))
-        rclpy.try_shutdown()
-        return 2
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return spin_node(PolicyNode, "policy", args)
 
 
 if __name__ == "__main__":

@@ -14,20 +14,16 @@ from __future__ import annotations
 import math
 import sys
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.clock import Clock, ClockType
-from rclpy.exceptions import InvalidParameterValueException
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from std_msgs.msg import Float64
 from visualization_msgs.msg import Marker, MarkerArray
 
 from v2p.config import load_economics_config
 from v2p.dashboard import ECON_METRICS
-from v2p.errors import V2PError
 from v2p.viz import FRAME_ID, MARKERS_TOPIC, Box, Label, economics_labels, station_labels, workcell_boxes
-from v2p_ros.common import declare, latched_qos, reliable_qos
+from v2p_ros.common import spin_node, declare, latched_qos, reliable_qos
 
 
 def box_marker(box: Box, marker_id: int) -> Marker:
@@ -96,21 +92,7 @@ class VizNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = VizNode()
-    except (V2PError, InvalidParameterValueException) as exc:  # a bad parameter: one line, exit 2
-        rclpy.logging.get_logger("viz").error(str(exc))
-        rclpy.try_shutdown()
-        return 2
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return spin_node(VizNode, "viz", args)
 
 
 if __name__ == "__main__":
