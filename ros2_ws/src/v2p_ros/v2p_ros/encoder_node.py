@@ -24,7 +24,8 @@ from std_msgs.msg import Float32MultiArray, Float64MultiArray
 
 from v2p.errors import V2PError
 from v2p.messages import MessageError, SimEvent
-from v2p_ros.common import spin_node, array_from_msg, declare, float_array, image_to_numpy, reliable_qos, sensor_qos
+from v2p_ros.common import (array_from_msg, declare, float_array, image_to_numpy, reliable_qos, sensor_qos,
+                            spin_node)
 
 VIDEO_KINDS = ("video", "streaming", "r3d18")
 

@@ -23,7 +23,7 @@ from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from v2p.errors import V2PError
-from v2p_ros.common import spin_node, declare
+from v2p_ros.common import declare, spin_node
 
 DEFAULT_TOPICS = ["/camera/image_raw", "/policy/action", "/econ/*", "/viz/markers", "/sim/state", "/sim/events"]
 

@@ -20,10 +20,11 @@ from rclpy.node import Node
 from rclpy.time import Time
 from std_msgs.msg import Float32MultiArray, String
 
+from v2p.action_limits import ActionLimiter
 from v2p.errors import V2PError
 from v2p.learner import ACTION_HIGH, ACTION_LOW
 from v2p.messages import MessageError, parse_action
-from v2p_ros.common import spin_node, array_from_msg, declare, float_array, latched_qos, reliable_qos
+from v2p_ros.common import array_from_msg, declare, float_array, latched_qos, reliable_qos, spin_node
 
 
 def fresh_actor(obs_dim: int, seed: int) -> torch.nn.Module:
@@ -81,6 +82,15 @@ class PolicyNode(Node):
             self.safe_action = parse_action(safe)
         except MessageError as exc:
             raise V2PError(f"parameter safe_action: {exc}") from None
+        # A robot's commissioning envelope, slew and rate limits (off by default: [0, 1], no slew, no rate cap).
+        low = declare(self, "action_min", [0.0, 0.0], "[speed, care] lower clamp of every published action")
+        high = declare(self, "action_max", [1.0, 1.0], "[speed, care] upper clamp of every published action")
+        try:
+            self.limiter = ActionLimiter(np.array(low), np.array(high),
+                                         declare(self, "max_delta_per_s", 0.0, "slew limit per second (0: off)"),
+                                         declare(self, "max_rate_hz", 0.0, "most actions per second (0: off)"))
+        except ValueError as exc:
+            raise V2PError(f"parameters action_min/action_max/max_delta_per_s/max_rate_hz: {exc}") from None
         torch.set_num_threads(threads)
         self.obs_dim = LATENT_DIM
         self.checkpoint = str(resolve_checkpoint(checkpoint)) if checkpoint else ""
@@ -116,7 +126,9 @@ class PolicyNode(Node):
         except MessageError as exc:
             self.get_logger().error(f"actor produced an invalid action, not published: {exc}")
             return
-        self.action_pub.publish(float_array(action, "action"))
+        limited = self.limiter.limit(action, self.get_clock().now().nanoseconds * 1e-9)
+        if limited is not None:
+            self.action_pub.publish(float_array(limited, "action"))
 
     def on_checkpoint(self, msg: String) -> None:
         path = msg.data

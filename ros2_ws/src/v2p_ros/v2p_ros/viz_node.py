@@ -23,7 +23,7 @@ from visualization_msgs.msg import Marker, MarkerArray
 from v2p.config import load_economics_config
 from v2p.dashboard import ECON_METRICS
 from v2p.viz import FRAME_ID, MARKERS_TOPIC, Box, Label, economics_labels, station_labels, workcell_boxes
-from v2p_ros.common import spin_node, declare, latched_qos, reliable_qos
+from v2p_ros.common import declare, latched_qos, reliable_qos, spin_node
 
 
 def box_marker(box: Box, marker_id: int) -> Marker:
