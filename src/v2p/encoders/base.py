@@ -51,11 +51,11 @@ class Encoder(nn.Module):
     input_spec: InputSpec
 
     def config(self) -> dict[str, object]:
-        """Constructor kwargs that rebuild this architecture (stored in checkpoints)."""
-        raise NotImplementedError
+        """Constructor kwargs that rebuild this architecture (stored in checkpoints); each encoder defines it."""
+        raise TypeError(f"{type(self).__name__} does not define config(), so it cannot be checkpointed")
 
     def forward(self, obs: Tensor) -> Tensor:  # pragma: no cover - every subclass overrides
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} does not define forward()")
 
 
 class VideoEncoder(Encoder):
