@@ -2,7 +2,8 @@
 
 At a fixed operating point (MP, err, s_cust) each parameter is scaled over a range while the others stay at
 their configured values; the elasticity is the arc elasticity d ln y / d ln x at the configured value, by central
-differences (±1%). Revenue is zero below wage parity, where its elasticity is undefined (reported as None).
+differences (±1%), of the outcome's magnitude (a spread can be negative). Revenue is zero below wage parity, where
+its elasticity is undefined (reported as None).
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def elasticity_analysis(
 
 def format_elasticity_table(result: ElasticityResult) -> str:
     header = f"{'parameter':<14}" + "".join(f"{o:>34}" for o in OUTCOMES)
-    lines = ["Elasticity d ln(outcome) / d ln(parameter) at the configured values", header]
+    lines = ["Elasticity d ln|outcome| / d ln(parameter) at the configured values "
+             "(of the magnitude: for a negative spread, a negative elasticity means the loss shrinks)", header]
     for param in PARAMETERS:
         cells = []
         for o in OUTCOMES:
