@@ -7,14 +7,7 @@ import json
 import tempfile
 from pathlib import Path
 
-
-def _at_least(low: int):
-    def parse(text: str) -> int:
-        value = int(text)
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}, got {text}")
-        return value
-    return parse
+from v2p.cli_types import int_at_least
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,9 +15,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--platform-bags", nargs="+", required=True, help="recording folder(s) of the platform's data")
     p.add_argument("--customer-bags", nargs="+", required=True, help="recording folder(s) of the customer's data")
     p.add_argument("--site", required=True, help="the customer's site, where both policies are evaluated")
-    p.add_argument("--seeds", type=_at_least(2), default=3, help="seeds of the pair (default 3; at least 2)")
-    p.add_argument("--steps", type=_at_least(1), default=1500, help="SAC updates per trained policy")
-    p.add_argument("--eval-episodes", type=_at_least(1), default=2, help="evaluation shifts per policy and seed")
+    p.add_argument("--seeds", type=int_at_least(2), default=3, help="seeds of the pair (default 3; at least 2)")
+    p.add_argument("--steps", type=int_at_least(1), default=1500, help="SAC updates per trained policy")
+    p.add_argument("--eval-episodes", type=int_at_least(1), default=2, help="evaluation shifts per policy and seed")
     p.add_argument("--out", default=None, help="folder for the trained pair (default: a temporary folder)")
     p.add_argument("--config", default=None, help="economics YAML (default config/economics.yaml)")
     p.add_argument("--json", action="store_true")

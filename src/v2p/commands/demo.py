@@ -8,18 +8,13 @@ import sys
 import time
 from pathlib import Path
 
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
+from v2p.cli_types import positive
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("demo", help="learn a wage-parity policy through the ROS 2 graph and price it")
     p.add_argument("--run", default=None, help="run folder (default runs/demo-<date-time>); an existing one resumes")
-    p.add_argument("--scale", type=_positive_float, default=1.0,
+    p.add_argument("--scale", type=positive, default=1.0,
                    help="multiply every episode and step budget (default 1: ends within ~10 min on 2 cores)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--config", default=None, help="economics YAML (default config/economics.yaml)")

@@ -6,19 +6,7 @@ import argparse
 import json
 import sys
 
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer ≥ 0, got {text}")
-    return value
+from v2p.cli_types import non_negative_int, positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,15 +15,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="bags or folders of bags (every closed bag below each is used)")
     p.add_argument("--out", required=True, metavar="CKPT",
                    help="checkpoint directory to write (resumed from when it exists, unless --fresh)")
-    p.add_argument("--steps", type=_non_negative_int, required=True, help="SAC gradient steps to take")
-    p.add_argument("--batch-size", type=_positive_int, default=256, help="SAC batch size (default 256)")
-    p.add_argument("--buffer-size", type=_positive_int, default=100_000, help="replay capacity (default 100000)")
+    p.add_argument("--steps", type=non_negative_int, required=True, help="SAC gradient steps to take")
+    p.add_argument("--batch-size", type=positive_int, default=256, help="SAC batch size (default 256)")
+    p.add_argument("--buffer-size", type=positive_int, default=100_000, help="replay capacity (default 100000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the networks and of batch sampling (default 0)")
     p.add_argument("--obs-topic", default="/encoder/latent",
                    help="observation topic: /encoder/latent (default) or /sim/state")
     p.add_argument("--economics", default=None, help="economics YAML for the reward (default config/economics.yaml)")
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
-    p.add_argument("--threads", type=_positive_int, default=1, help="torch CPU threads (default 1)")
+    p.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads (default 1)")
     p.add_argument("--fresh", action="store_true", help="start new networks even if --out holds a checkpoint")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
     p.set_defaults(func=run)

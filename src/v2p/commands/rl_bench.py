@@ -5,21 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
+from v2p.cli_types import positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("rl-bench", help="train and evaluate SAC on a gymnasium env (e.g. Pendulum-v1)")
     p.add_argument("--env", required=True, help="gymnasium env id, e.g. Pendulum-v1")
-    p.add_argument("--steps", type=_positive_int, required=True, help="env steps to train for")
+    p.add_argument("--steps", type=positive_int, required=True, help="env steps to train for")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--eval-episodes", type=_positive_int, default=10)
-    p.add_argument("--threads", type=_positive_int, default=None, help="torch threads (capped at free cores)")
+    p.add_argument("--eval-episodes", type=positive_int, default=10)
+    p.add_argument("--threads", type=positive_int, default=None, help="torch threads (capped at free cores)")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda, or auto")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="SAC setting, e.g. --set learning_rate=1e-3 --set net_arch=256,256 (repeatable)")

@@ -6,25 +6,7 @@ import argparse
 import json
 import math
 
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1], got {text!r}") from None
-    if not (math.isfinite(value) and 0.0 <= value <= 1.0):
-        raise argparse.ArgumentTypeError(f"must lie in [0, 1], got {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
+from v2p.cli_types import fraction, positive_int
 
 
 def _hours(text: str) -> float:
@@ -40,15 +22,15 @@ def _hours(text: str) -> float:
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("sim", help="run fixed-action shifts in the PyBullet workcell; print MP, errors, wage")
     p.add_argument("--site", default="default", help="site name (config/sites/NAME.yaml) or a site YAML path")
-    p.add_argument("--speed", type=_fraction, required=True, help="speed in [0, 1]")
-    p.add_argument("--care", type=_fraction, required=True, help="care in [0, 1]")
-    p.add_argument("--episodes", type=_positive_int, default=1, help="shifts to run (default 1)")
+    p.add_argument("--speed", type=fraction, required=True, help="speed in [0, 1]")
+    p.add_argument("--care", type=fraction, required=True, help="care in [0, 1]")
+    p.add_argument("--episodes", type=positive_int, default=1, help="shifts to run (default 1)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first shift; shift k uses seed+k (default 0)")
     p.add_argument("--shift-hours", type=_hours, default=None, help="sim hours per shift (default: the site's)")
     p.add_argument("--config", default=None, help="economics YAML (default config/economics.yaml)")
     p.add_argument("--frame", default=None, metavar="PNG",
                    help="also save one camera frame (mid-scrub of the first cycle), upscaled, to this PNG")
-    p.add_argument("--frame-size", type=_positive_int, default=128, help="camera frame size in pixels (default 128)")
+    p.add_argument("--frame-size", type=positive_int, default=128, help="camera frame size in pixels (default 128)")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     p.set_defaults(func=run)
 

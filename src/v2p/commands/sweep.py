@@ -6,11 +6,12 @@ import argparse
 import json
 from pathlib import Path
 
-from v2p.commands.sim import _hours, _positive_int
+from v2p.cli_types import positive_int
+from v2p.commands.sim import _hours
 
 
 def _grid(text: str) -> int:
-    value = _positive_int(text)
+    value = positive_int(text)
     if not 2 <= value <= 41:
         raise argparse.ArgumentTypeError(f"must lie in [2, 41] points per axis, got {text}")
     return value
@@ -20,8 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("sweep", help="sweep (speed, care) on a grid: MP, error rate, wage, best SLA point")
     p.add_argument("--site", default="default", help="site name (config/sites/NAME.yaml) or a site YAML path")
     p.add_argument("--grid", type=_grid, default=6, help="points per axis on [0, 1] (default 6)")
-    p.add_argument("--episodes-per-point", type=_positive_int, default=2, help="shifts per grid point (default 2)")
-    p.add_argument("--workers", type=_positive_int, default=2, help="worker processes (default 2)")
+    p.add_argument("--episodes-per-point", type=positive_int, default=2, help="shifts per grid point (default 2)")
+    p.add_argument("--workers", type=positive_int, default=2, help="worker processes (default 2)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first shift at every point (default 0)")
     p.add_argument("--shift-hours", type=_hours, default=None, help="sim hours per shift (default: the site's)")
     p.add_argument("--config", default=None, help="economics YAML (default config/economics.yaml)")

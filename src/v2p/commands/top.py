@@ -11,6 +11,7 @@ import threading
 import time
 from typing import Any
 
+from v2p.cli_types import positive
 from v2p.errors import V2PError
 
 SUMMARY_TOPIC = "/econ/summary"
@@ -24,22 +25,15 @@ def _domain_id(text: str) -> int:
     return value
 
 
-def _positive(text: str) -> float:
-    value = float(text)
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("top", help="live dashboard of the economics topics and the policy's actions")
     p.add_argument("--domain-id", type=_domain_id, default=None,
                    help="ROS_DOMAIN_ID to join (default: the environment's, else 0)")
-    p.add_argument("--duration", type=_positive, default=None,
+    p.add_argument("--duration", type=positive, default=None,
                    help="exit after this many seconds (default: run until q or Ctrl-C)")
     p.add_argument("--once", action="store_true",
                    help="listen for --duration seconds (default 2), print one frame and exit")
-    p.add_argument("--refresh-hz", type=_positive, default=4.0, help="screen refreshes per second (default 4)")
+    p.add_argument("--refresh-hz", type=positive, default=4.0, help="screen refreshes per second (default 4)")
     p.add_argument("--config", default=None,
                    help="economics YAML whose SLA e* is shown until /econ/summary reports one "
                         "(default config/economics.yaml)")

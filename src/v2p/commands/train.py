@@ -15,30 +15,24 @@ import json
 import sys
 from pathlib import Path
 
+from v2p.cli_types import positive_int
 from v2p.errors import V2PError
 
 ENV_ID = "V2PDishwashing-v0"
 FINAL_WINDOW = 10  # shifts averaged for the final figures
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("train", help="train SAC on the dishwashing simulator under the quality SLA")
     p.add_argument("--site", default="default", help="site name (config/sites/NAME.yaml) or YAML path")
-    p.add_argument("--episodes", type=_positive_int, required=True, help="shifts (episodes) to train for")
+    p.add_argument("--episodes", type=positive_int, required=True, help="shifts (episodes) to train for")
     p.add_argument("--encoder", choices=("mlp", "video"), default="mlp",
                    help="mlp: state vector (default); video: camera images through a frozen video encoder")
     p.add_argument("--encoder-checkpoint", type=Path, default=None,
                    help="video encoder checkpoint (.safetensors from `v2p train-encoder`); needed by --encoder video")
     p.add_argument("--out", type=Path, default=None, help="run directory (default runs/train-SITE-seedK)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=_positive_int, default=None, help="torch threads (capped at free cores)")
+    p.add_argument("--threads", type=positive_int, default=None, help="torch threads (capped at free cores)")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
     p.add_argument("--economics", default=None, help="economics YAML (default config/economics.yaml)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
