@@ -70,3 +70,18 @@ def parse_action(values: list[float] | tuple[float, ...]) -> tuple[float, float]
     if not (math.isfinite(speed) and math.isfinite(care) and 0.0 <= speed <= 1.0 and 0.0 <= care <= 1.0):
         raise MessageError(f"action (speed, care) must be finite and in [0, 1], got ({speed}, {care})")
     return speed, care
+
+
+def summary_error_target(statuses: list) -> float | None:
+    """The e* an /econ/summary (diagnostic_msgs/DiagnosticArray `status` list) reports, if it holds a valid one."""
+    for status in statuses:
+        for kv in status.values:
+            if kv.key != "error_target":
+                continue
+            try:
+                target = float(kv.value)
+            except ValueError:
+                continue
+            if math.isfinite(target) and 0.0 < target < 1.0:
+                return target
+    return None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import select
 import sys
@@ -13,6 +12,7 @@ from typing import Any
 
 from v2p.cli_types import positive
 from v2p.errors import V2PError
+from v2p.messages import summary_error_target
 
 SUMMARY_TOPIC = "/econ/summary"
 MAX_DOMAIN_ID = 232  # the highest domain id Fast DDS maps to valid UDP ports
@@ -87,16 +87,10 @@ class TopListener:
 
     def _on_summary(self, msg: Any) -> None:
         """The summary carries the e* the current episode is held to (the SLA curriculum moves it)."""
-        for status in msg.status:
-            for kv in status.values:
-                if kv.key == "error_target":
-                    try:
-                        target = float(kv.value)
-                    except ValueError:
-                        continue
-                    if math.isfinite(target) and 0.0 < target < 1.0:
-                        with self.lock:
-                            self.state.error_target = target
+        target = summary_error_target(msg.status)
+        if target is not None:
+            with self.lock:
+                self.state.error_target = target
 
     def close(self) -> None:
         self.context.try_shutdown()

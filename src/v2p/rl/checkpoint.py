@@ -195,22 +195,27 @@ def check_tensors(path: Path, expected: dict[str, torch.Tensor], found: dict[str
                                   f"needs {tuple(want[k].shape)}")
 
 
+def read_spec(path: Path, meta: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """(SACConfig, observation space, action space) from a checkpoint's metadata; CheckpointError if malformed."""
+    from v2p.rl.config import SACConfig
+
+    try:
+        return (SACConfig.from_dict(meta["config"]), space_from_json(meta["spaces"]["obs"]),
+                space_from_json(meta["spaces"]["action"]))
+    except (KeyError, TypeError, ValueError, V2PError) as exc:
+        raise CheckpointError(f"{path / METADATA}: bad config or spaces ({exc})") from None
+
+
 def load_actor(path: str | Path, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict[str, Any]]:
     """The actor alone, in eval mode, for inference (the ROS policy node hot-reloads it): (actor, metadata).
 
     `actor.act(obs_tensor, deterministic=True)` returns actions in the env's units.
     """
-    from v2p.rl.config import SACConfig
     from v2p.rl.networks import Actor
 
     path = Path(path)
     tensors, meta = load_checkpoint(path)
-    try:
-        config = SACConfig.from_dict(meta["config"])
-        obs_space = space_from_json(meta["spaces"]["obs"])
-        act_space = space_from_json(meta["spaces"]["action"])
-    except (KeyError, TypeError, ValueError, V2PError) as exc:
-        raise CheckpointError(f"{path / METADATA}: bad config or spaces ({exc})") from None
+    config, obs_space, act_space = read_spec(path, meta)
     actor = Actor(int(np.prod(obs_space.shape)), int(np.prod(act_space.shape)), config.net_arch,
                   torch.as_tensor(act_space.low), torch.as_tensor(act_space.high))
     expected = {f"actor.{k}": v for k, v in actor.state_dict().items()}

@@ -14,8 +14,8 @@ import torch
 from v2p.errors import V2PError
 from v2p.rl.agent import METRICS, SACAgent, resolve_device
 from v2p.rl.callbacks import Callback, as_callbacks
-from v2p.rl.checkpoint import (CheckpointError, check_space, check_tensors, load_checkpoint, save_checkpoint,
-                               space_from_json, space_to_json)
+from v2p.rl.checkpoint import (CheckpointError, check_space, check_tensors, load_checkpoint, read_spec,
+                               save_checkpoint, space_to_json)
 from v2p.rl.config import SACConfig, resolve_threads
 from v2p.rl.episode_log import EpisodeLog, economics_columns, has_shift_info
 from v2p.rl.novelty import NoveltyEstimator
@@ -188,12 +188,7 @@ class SAC:
         `overrides` change run-time settings such as device or threads (not the network layout)."""
         path = Path(path)
         tensors, meta = load_checkpoint(path)
-        try:
-            config = SACConfig.from_dict(meta["config"])
-            obs_space = space_from_json(meta["spaces"]["obs"])
-            act_space = space_from_json(meta["spaces"]["action"])
-        except (KeyError, TypeError, ValueError, V2PError) as exc:
-            raise CheckpointError(f"{path / 'metadata.json'}: bad config or spaces ({exc})") from None
+        config, obs_space, act_space = read_spec(path, meta)
         if env is not None:
             check_space(path, "observation", meta["spaces"]["obs"], env.observation_space)
             check_space(path, "action", meta["spaces"]["action"], env.action_space)

@@ -16,14 +16,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import rclpy
-from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image
 
 from v2p.errors import V2PError
-from v2p_ros.common import declare, image_to_numpy, numpy_to_image, reliable_qos, sensor_qos
+from v2p_ros.common import declare, image_to_numpy, numpy_to_image, reliable_qos, sensor_qos, spin_node
 
 SOURCES = ("sim", "device", "file")
 
@@ -132,30 +129,14 @@ class CameraNode(Node):
             frame = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
         self.publish(np.ascontiguousarray(self.resized(frame)), self.get_clock().now().to_msg(), self.frame_id)
 
-    def close(self) -> None:
+    def destroy_node(self) -> None:
         if self.capture is not None:
             self.capture.release()
+        super().destroy_node()
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = CameraNode()
-    except (V2PError, ValueError, ParameterException) as exc:
-        rclpy.logging.get_logger("camera").error(str(exc))
-        rclpy.try_shutdown()
-        return 2
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except SystemExit as stop:  # the end of a video file without loop
-        return int(stop.code or 0)
-    finally:
-        node.close()
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return spin_node(CameraNode, "camera", args)
 
 
 if __name__ == "__main__":

@@ -192,7 +192,9 @@ def array_from_msg(msg: Float32MultiArray, length: int | None = None) -> np.ndar
 def spin_node(make: Callable[[], Node], name: str, args: list[str] | None = None) -> int:
     """Every node's `main`: init, build the node, spin until Ctrl-C or SIGTERM, shut down cleanly.
 
-    A bad parameter or input file is one logged error line and exit code 2, never a traceback.
+    A bad parameter or input file is one logged error line and exit code 2, never a traceback. A node that is
+    done (e.g. a video file played to its end) raises SystemExit from a callback; its code is the exit code.
+    Nodes release their resources in `destroy_node`.
     """
     import rclpy
     from rclpy.exceptions import ParameterException
@@ -211,6 +213,8 @@ def spin_node(make: Callable[[], Node], name: str, args: list[str] | None = None
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except SystemExit as stop:
+        return int(stop.code or 0)
     finally:
         node.destroy_node()
         rclpy.try_shutdown()

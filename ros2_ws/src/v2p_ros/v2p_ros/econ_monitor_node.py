@@ -18,11 +18,8 @@ import math
 import sys
 from pathlib import Path
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import SetParametersResult
-from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from std_msgs.msg import Float32MultiArray, Float64, Float64MultiArray
 
@@ -31,7 +28,7 @@ from v2p.economics.ledger import S_CUST_SOURCES
 from v2p.economics.monitor import EconomicsMonitor, EpisodeEconomics
 from v2p.errors import V2PError
 from v2p.messages import MessageError, SimEvent, parse_action
-from v2p_ros.common import declare, reliable_qos
+from v2p_ros.common import declare, reliable_qos, spin_node
 
 # topic suffix -> the field of an episode's figures it carries
 SCALARS = {"mp": "mp", "error_rate": "err_rate", "lambda": "lam", "spread": "spread", "wage_parity": "wage_parity",
@@ -145,6 +142,11 @@ class EconMonitorNode(Node):
         except V2PError as exc:
             self.get_logger().error(f"keeping s_cust {self.monitor.s_cust:g}: {exc}")
 
+    def destroy_node(self) -> None:
+        if self.books is not None:
+            self.books.close()
+        super().destroy_node()
+
     def publish_episode(self, ep: EpisodeEconomics) -> None:
         figures = {k: float(v) for k, v in ep.as_dict().items()}
         if not all(math.isfinite(v) for v in figures.values()):
@@ -187,23 +189,7 @@ class EconMonitorNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = EconMonitorNode()
-    except (V2PError, ValueError, ParameterException) as exc:
-        rclpy.logging.get_logger("econ_monitor").error(str(exc))
-        rclpy.try_shutdown()
-        return 2
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        if node.books is not None:
-            node.books.close()
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    return spin_node(EconMonitorNode, "econ_monitor", args)
 
 
 if __name__ == "__main__":

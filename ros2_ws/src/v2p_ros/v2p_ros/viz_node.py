@@ -22,6 +22,7 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 from v2p.config import load_economics_config
 from v2p.dashboard import ECON_METRICS
+from v2p.messages import summary_error_target
 from v2p.viz import FRAME_ID, MARKERS_TOPIC, Box, Label, economics_labels, station_labels, workcell_boxes
 from v2p_ros.common import declare, latched_qos, reliable_qos, spin_node
 
@@ -69,15 +70,9 @@ class VizNode(Node):
             self.values[key] = value
 
     def on_summary(self, msg: DiagnosticArray) -> None:
-        for status in msg.status:
-            for kv in status.values:
-                if kv.key == "error_target":
-                    try:
-                        target = float(kv.value)
-                    except ValueError:
-                        continue
-                    if 0.0 < target < 1.0:
-                        self.error_target = target
+        target = summary_error_target(msg.status)
+        if target is not None:
+            self.error_target = target
 
     def markers(self) -> MarkerArray:
         out = MarkerArray()
