@@ -237,6 +237,28 @@ def test_a_restarted_learner_resumes_and_trains_only_on_new_bags(tmp_path):
                                                                      "update_000000007"]
 
 
+def test_updates_due_follow_the_replay_ratio_across_bags_and_a_restart(tmp_path):
+    from v2p.rl import SACConfig
+
+    sac = SACConfig(batch_size=8, buffer_size=1000, net_arch=(32, 32), seed=0, device="cpu", threads=1)
+    learner = BagLearner(tmp_path / "ckpt", CFG, sac_config=sac, log=lambda m: None)
+    assert learner.updates_due(2.0) == 0  # nothing read yet
+    _two_episode_bag(tmp_path / "rec" / "a", 1)
+    learner.add_bags(sorted((tmp_path / "rec").glob("*/*_0000")))
+    n = learner.transitions
+    assert n > 0 and learner.updates_due(2.0) == 2 * n and learner.updates_due(0.0) == 0
+    learner.train(5)
+    assert learner.updates_due(2.0) == 2 * n - 5
+    learner.train(learner.updates_due(2.0))
+    learner.save()
+    assert learner.updates_due(2.0) == 0 and learner.updates_due(1.0) == 0  # never negative
+    _two_episode_bag(tmp_path / "rec" / "b", 2)
+    again = BagLearner(tmp_path / "ckpt", CFG, sac_config=sac, log=lambda m: None)  # restarted: owes nothing old
+    assert again.updates_due(2.0) == 0
+    _, new = again.add_bags(sorted((tmp_path / "rec").glob("*/*_0000")))
+    assert again.updates_due(2.0) == 2 * new
+
+
 def test_a_crash_mid_save_leaves_the_previous_version_to_resume_from(tmp_path):
     from v2p.rl import SACConfig
 

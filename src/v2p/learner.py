@@ -421,6 +421,13 @@ class BagLearner:
     def transitions(self) -> int:
         return 0 if self.model is None or self.model._buffer is None else len(self.model.replay_buffer)
 
+    def updates_due(self, updates_per_transition: float) -> int:
+        """Updates still owed so that the checkpoint's updates reach `updates_per_transition` × the transitions in
+        the buffer: the replay ratio, which (unlike updates per bag) does not depend on how a recording was split."""
+        if self.model is None or updates_per_transition <= 0:
+            return 0
+        return max(0, round(updates_per_transition * self.transitions) - self.model.agent.updates)
+
     def train(self, steps: int) -> dict[str, float]:
         """`steps` SAC updates on the replay buffer (none while it is empty)."""
         if self.model is None or self.transitions == 0 or steps <= 0:

@@ -156,11 +156,11 @@ def test_sim_launch_then_the_learner_trains_on_its_bag_and_the_policy_hot_reload
 
         learner = processes.start(V2P + ["launch", str(REPO / "launch/train_from_bags.launch.yaml"),
                                          f"record_dir:={record}", f"checkpoint:={tmp_path / 'ckpt'}",
-                                         "steps:=50"], "train_launch")
+                                         "updates_per_transition:=2.0"], "train_launch")
         wait_until(lambda: any(m.data.startswith(str(tmp_path / "ckpt")) for m in loaded), 120.0,
                    "the policy loading the learner's checkpoint")
         version = Path(loaded[-1].data)
-        trained = re.search(r"trained on 1 new bag\(s\) \((\d+) transitions", learner.output())
+        trained = re.search(r"read 1 new bag\(s\): (\d+) transitions", learner.output())
         assert trained and int(trained.group(1)) == steps, learner.output()  # every control step aligned
         before = len(actions)
         latent_pub.publish(float_array(latent))
@@ -169,7 +169,7 @@ def test_sim_launch_then_the_learner_trains_on_its_bag_and_the_policy_hot_reload
         expected_action = actor.act(torch.from_numpy(latent).unsqueeze(0), True)[0].numpy()
         np.testing.assert_allclose(np.array(actions[-1].data), expected_action, rtol=1e-5, atol=1e-6)
         assert not np.allclose(expected_action, fresh, atol=1e-4)
-        assert meta["updates"] == 50 and meta["extra"]["bags"] == [str(bag.resolve())]
+        assert meta["updates"] == 2 * steps and meta["extra"]["bags"] == [str(bag.resolve())]
 
         assert processes.stop(learner, signal.SIGINT, timeout=60) == 0
         assert processes.stop(policy, signal.SIGINT, timeout=60) == 0

@@ -35,18 +35,19 @@ def test_learner_trains_on_closed_bags_skips_a_corrupt_one_and_announces(driver,
     mcap.write_bytes(mcap.read_bytes()[:300])
     announced = driver.subscribe(String, "/learner/checkpoint", latched_qos())
     argv = node_argv("learner_node", f"record_dir:={record}", f"checkpoint:={tmp_path / 'ckpt'}",
-                     "steps_per_bag:=5", "batch_size:=4", "poll_period_s:=0.2")
+                     "updates_per_transition:=1.0", "updates_per_round:=1000", "batch_size:=4",
+                     "poll_period_s:=0.2")
     node = processes.start(argv, "learner")
     wait_until(lambda: len(announced) >= 1, 90.0, "a checkpoint announcement")
     first = Path(announced[0].data)
-    assert first.parent == tmp_path / "ckpt" and first.name == "update_000000005"
+    assert first.parent == tmp_path / "ckpt" and first.name == "update_000000006"  # 2 episodes x 3 steps, ratio 1
     _, meta = load_actor(first)
     assert [Path(b).parent.name for b in meta["extra"]["bags"]] == ["run_a"]
     assert f"skipping bag {bad}" in node.output()
 
     write_lockstep_recording(record / "run_c", episodes=1, steps=4, seed=3)  # a bag closes while it watches
     wait_until(lambda: len(announced) >= 2, 60.0, "a second announcement")
-    assert Path(announced[1].data).name == "update_000000010"
+    assert Path(announced[1].data).name == "update_000000010"  # + 4 steps
     assert processes.stop(node, signal.SIGINT) == 0
     assert "Traceback" not in node.output()
 

@@ -34,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
     run_dir = Path(args.run) if args.run else REPO_ROOT / "runs" / time.strftime("demo-%Y%m%d-%H%M%S")
     budget = DemoBudget().scaled(args.scale)
     bar = tqdm(total=100, desc="frontier", unit="%", file=sys.stderr, bar_format="{desc:<34} {bar} {elapsed}")
-    weights = {"frontier": (0, 12), "platform": (12, 40), "customer": (52, 26), "attribute": (78, 12),
-               "deploy": (90, 10)}
+    weights = {"frontier": (0, 12), "platform": (12, 38), "customer": (50, 25), "learn": (75, 5),
+               "attribute": (80, 10), "deploy": (90, 10)}
 
     def progress(phase: str, done: int, total: int) -> None:
         start, width = weights[phase]

@@ -7,6 +7,9 @@ The story the product sells, in phases, all on simulated time:
   3. customer   the same stack at the customer's site, starting from the platform's policy; the learner keeps
                 training on the platform's and the customer's bags. Episodes are priced with the online
                 estimator's s_cust (uncalibrated until it holds enough measurements).
+     learn      the learner node alone (`launch/train_from_bags.launch.yaml once:=true`) pays the updates the last
+                bags are still owed at its replay ratio: the bag a launch closes at shutdown, and any backlog a busy
+                machine left.
   4. attribute  the counterfactual pair (trained with and without the customer's bags, same seeds and budget,
                 evaluated on the customer's site): measured s_cust with a confidence interval; the estimator is
                 updated with the measurement.
@@ -29,6 +32,7 @@ from v2p.economics.data_value import DataValueEstimator
 from v2p.errors import V2PError
 
 SIM_LAUNCH = REPO_ROOT / "launch" / "sim.launch.yaml"
+LEARN_LAUNCH = REPO_ROOT / "launch" / "train_from_bags.launch.yaml"
 PLATFORM_SITE = "default"
 CUSTOMER_SITE = "customer_bistro"
 
@@ -40,8 +44,8 @@ class DemoBudget:
     platform_episodes: int = 26
     customer_episodes: int = 16
     deploy_episodes: int = 4
-    learn_steps: int = 400  # SAC updates per closed bag in the learner node
-    split_s: float = 12.0  # wall seconds per bag (the learner trains when a bag closes)
+    updates_per_transition: float = 4.0  # the learner node's replay ratio
+    split_s: float = 12.0  # wall seconds per bag (the learner reads a bag when it closes)
     attribution_seeds: int = 2
     attribution_steps: int = 1500
     attribution_eval_episodes: int = 2
@@ -55,7 +59,7 @@ class DemoBudget:
             return max(low, round(x * factor))
 
         return DemoBudget(n(self.platform_episodes, 2), n(self.customer_episodes, 2), n(self.deploy_episodes, 1),
-                          n(self.learn_steps, 10), self.split_s, max(2, self.attribution_seeds),
+                          self.updates_per_transition, self.split_s, max(2, self.attribution_seeds),
                           n(self.attribution_steps, 50), n(self.attribution_eval_episodes, 1),
                           max(3, min(self.sweep_grid, n(self.sweep_grid, 3))), self.sweep_episodes, self.workers)
 
@@ -114,15 +118,40 @@ def episodes_recorded(run_dir: Path, site: str, first: int) -> int:
     return sum(1 for r in read_episode_csv(path) if r["site"] == site and int(r["episode"]) >= first)
 
 
+def _launch(run_dir: Path, phase: str, path: Path, args: dict[str, str], on_tick: Callable[[], None]) -> int:
+    """Run one launch file to its end, its output in run_dir/logs/<phase>.log; returns its exit code."""
+    from v2p.launch import run_launch
+
+    (run_dir / "logs").mkdir(exist_ok=True)
+    stop = threading.Event()
+    result: dict[str, int] = {}
+    with open(run_dir / "logs" / f"{phase}.log", "a") as log:
+        thread = threading.Thread(target=lambda: result.setdefault("rc", run_launch(path, args, stop, out=log)))
+        thread.start()
+        try:
+            while thread.is_alive():
+                thread.join(1.0)
+                on_tick()
+        except KeyboardInterrupt:
+            stop.set()
+            thread.join()
+            raise
+    return result.get("rc", 1)
+
+
+def learner_args(run_dir: Path, budget: DemoBudget) -> dict[str, str]:
+    return {"record_dir": str(run_dir / "bags"), "checkpoint": str(run_dir / "checkpoints" / "learner"),
+            "updates_per_transition": repr(float(budget.updates_per_transition))}
+
+
 def run_stack(run_dir: Path, phase: str, site: str, episodes: int, first_episode: int, seed: int,
               budget: DemoBudget, learn: bool, on_progress: Callable[[int], None]) -> None:
     """One launch of the sim stack for `episodes` shifts; its output goes to run_dir/logs/<phase>.log."""
-    from v2p.launch import run_launch
-
     checkpoint = run_dir / "checkpoints" / "learner"
     args = {
         "site": site, "episodes": str(episodes), "seed": str(seed), "record_dir": str(run_dir / "bags"),
-        "bag_name": phase, "split_s": str(budget.split_s), "learn_steps": str(budget.learn_steps if learn else 0),
+        "bag_name": phase, "split_s": str(budget.split_s),
+        "updates_per_transition": learner_args(run_dir, budget)["updates_per_transition"] if learn else "0.0",
         "checkpoint": str(checkpoint) if (checkpoint / "latest").exists() else "",
         "learner_checkpoint": str(checkpoint), "run_dir": str(run_dir), "first_episode": str(first_episode),
         "s_cust_file": str(run_dir / "s_cust.yaml"), "encoder_checkpoint": str(run_dir / "encoder"),
@@ -131,25 +160,20 @@ def run_stack(run_dir: Path, phase: str, site: str, episodes: int, first_episode
         # SAC explores with its stochastic policy while it learns; the deployed policy acts with its mean
         "deterministic": "false" if learn else "true",
     }
-    (run_dir / "logs").mkdir(exist_ok=True)
-    stop = threading.Event()
-    result: dict[str, int] = {}
-    with open(run_dir / "logs" / f"{phase}.log", "a") as log:
-        thread = threading.Thread(target=lambda: result.setdefault("rc", run_launch(SIM_LAUNCH, args, stop, out=log)))
-        thread.start()
-        try:
-            while thread.is_alive():
-                thread.join(1.0)
-                on_progress(episodes_recorded(run_dir, site, first_episode))
-        except KeyboardInterrupt:
-            stop.set()
-            thread.join()
-            raise
+    rc = _launch(run_dir, phase, SIM_LAUNCH, args,
+                 lambda: on_progress(episodes_recorded(run_dir, site, first_episode)))
     done = episodes_recorded(run_dir, site, first_episode)
     on_progress(done)
-    if result.get("rc", 1) != 0 or done < episodes:
+    if rc != 0 or done < episodes:
         raise V2PError(f"the {phase} phase ended after {done} of {episodes} episodes (launch exit code "
-                       f"{result.get('rc')}); see {run_dir / 'logs' / (phase + '.log')}")
+                       f"{rc}); see {run_dir / 'logs' / (phase + '.log')}")
+
+
+def run_learner_once(run_dir: Path, budget: DemoBudget) -> None:
+    """The learner node over every closed bag of the run: pays the updates they are owed, announces, exits."""
+    rc = _launch(run_dir, "learn", LEARN_LAUNCH, learner_args(run_dir, budget) | {"once": "true"}, lambda: None)
+    if rc != 0:
+        raise V2PError(f"the learner's last pass failed (launch exit code {rc}); see {run_dir / 'logs' / 'learn.log'}")
 
 
 # Episode numbers of each phase start here, so the ledger's (site, episode) keys never collide across launches.
@@ -212,6 +236,13 @@ def run_demo(run_dir: Path, budget: DemoBudget, cfg: EconomicsConfig, seed: int 
                   lambda n, p=phase, e=episodes: progress(p, n, e))
         state.done.append(phase)
         state.save(run_dir)
+
+    if "learn" not in state.done:
+        progress("learn", 0, 1)
+        run_learner_once(run_dir, budget)
+        state.done.append("learn")
+        state.save(run_dir)
+        progress("learn", 1, 1)
 
     if "attribute" not in state.done:
         progress("attribute", 0, budget.attribution_seeds)

@@ -1,12 +1,14 @@
-"""learner_node: watch a recording folder, train SAC on each closed bag, announce the checkpoint.
+"""learner_node: watch a recording folder, train SAC on the closed bags, announce each checkpoint.
 
 Every `poll_period_s` (wall time: the learner also runs where no /clock exists) it lists the bags under
 `record_dir`; each bag closed since (its metadata.yaml written) goes through `v2p.learner.BagLearner`: its messages
-become transitions in the replay buffer, then `steps_per_bag` SAC updates per new bag run, the checkpoint
-directory is written (weights, then the metadata that commits them) and its path is published on
+become transitions in the replay buffer. Training follows the replay ratio: the checkpoint's SAC updates are kept
+at `updates_per_transition` × the transitions in the buffer, paid in rounds of at most `updates_per_round`, so
+new bags join between rounds and a slow machine falls behind without piling work on one bag. After each round the
+checkpoint directory is written (weights, then the metadata that commits them) and its path is published on
 /learner/checkpoint (std_msgs/String, transient-local, so a policy node that starts later still gets it).
 A corrupt or truncated bag is logged with its name and skipped. A restarted learner resumes from `checkpoint`.
-With `once`, it exits 0 after the bags present at start-up are trained on.
+With `once`, it pays every update the bags present at start-up are owed, announces, and exits 0.
 """
 
 from __future__ import annotations
@@ -41,7 +43,10 @@ class LearnerNode(Node):
         checkpoint = declare(self, "checkpoint", "", "folder of checkpoint versions to write and resume from "
                              "(empty: <record_dir>/../checkpoints/learner)")
         keep = declare(self, "keep_checkpoints", 3, "checkpoint versions kept", (1, 1000))
-        self.steps = declare(self, "steps_per_bag", 200, "SAC updates per newly closed bag", (0, 10_000_000))
+        self.ratio = declare(self, "updates_per_transition", 4.0, "replay ratio: SAC updates owed per transition "
+                             "in the buffer (0: read bags, leave the policy alone)", (0.0, 10_000.0))
+        self.round = declare(self, "updates_per_round", 200, "most updates between looks at record_dir and "
+                             "checkpoints", (1, 10_000_000))
         batch = declare(self, "batch_size", 256, "SAC batch size", (1, 1_000_000))
         buffer = declare(self, "buffer_size", 100_000, "replay capacity in transitions", (1, 100_000_000))
         seed = declare(self, "seed", 0, "seed of the networks and of batch sampling", (0, 2**31 - 1))
@@ -65,8 +70,10 @@ class LearnerNode(Node):
                                   obs_topic=obs_topic, keep=keep, log=self.log)
         if self.learner.saved is not None:  # resumed: its newest version is the current policy
             self.pub.publish(String(data=str(self.learner.saved.resolve())))
-        self.unpaid_bags = 0  # new bags whose steps_per_bag updates are still due
-        self.create_timer(poll, self.poll, clock=Clock(clock_type=ClockType.STEADY_TIME))
+        steady = Clock(clock_type=ClockType.STEADY_TIME)
+        self.create_timer(poll, self.poll, clock=steady)
+        if not self.once:  # rounds of updates while any are owed; `once` pays them all in its single poll
+            self.create_timer(0.05, self.train_round, clock=steady)
         self.get_logger().info(f"watching {self.record_dir} for closed bags; checkpoint {ckpt}")
 
     def log(self, text: str) -> None:
@@ -86,19 +93,26 @@ class LearnerNode(Node):
         used, new = self.learner.add_bags(bags)
         if self.once:  # no more bags will come: the inner steps of episodes left open count too
             new += self.learner.finish()
-        self.unpaid_bags += len(used)
-        if used and not new:  # a split that ends mid-episode: its steps come with the episode's end
-            self.get_logger().info(f"{len(used)} new bag(s), no episode ended in them yet")
-        if new and self.steps > 0:  # steps_per_bag 0: read the bags, leave the policy alone
-            metrics = self.learner.train(self.steps * self.unpaid_bags)
-            path = self.learner.save()
-            self.pub.publish(String(data=str(path.resolve())))
-            losses = ", ".join(f"{k} {v:.3g}" for k, v in metrics.items())
-            self.get_logger().info(f"trained on {self.unpaid_bags} new bag(s) ({new} transitions, "
-                                   f"{self.learner.transitions} in the buffer): {losses}; announced {path}")
-            self.unpaid_bags = 0
+        if used:
+            ended = "" if new else " (no episode ended in them yet: their steps come with the episode's end)"
+            self.get_logger().info(f"read {len(used)} new bag(s): {new} transitions, {self.learner.transitions} in "
+                                   f"the buffer{ended}")
         if self.once:
+            self.train_round(all_due=True)
             raise _Done
+
+    def train_round(self, all_due: bool = False) -> None:
+        """At most `updates_per_round` of the owed updates (all of them with all_due), then checkpoint and announce."""
+        due = self.learner.updates_due(self.ratio)
+        if due <= 0:
+            return
+        steps = due if all_due else min(due, self.round)
+        metrics = self.learner.train(steps)
+        path = self.learner.save()
+        self.pub.publish(String(data=str(path.resolve())))
+        losses = ", ".join(f"{k} {v:.3g}" for k, v in metrics.items())
+        self.get_logger().info(f"{steps} updates ({self.learner.model.agent.updates} over "
+                               f"{self.learner.transitions} transitions): {losses}; announced {path}")
 
 
 def main(args: list[str] | None = None) -> int:
