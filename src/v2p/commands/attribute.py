@@ -16,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--customer-bags", nargs="+", required=True, help="recording folder(s) of the customer's data")
     p.add_argument("--site", required=True, help="the customer's site, where both policies are evaluated")
     p.add_argument("--seeds", type=int_at_least(2), default=3, help="seeds of the pair (default 3; at least 2)")
-    p.add_argument("--steps", type=int_at_least(1), default=1500, help="SAC updates per trained policy")
+    p.add_argument("--steps", type=int_at_least(1), default=1500, help="SAC updates for the platform's policy, and again for each fine-tuning of it")
     p.add_argument("--eval-episodes", type=int_at_least(1), default=2, help="evaluation shifts per policy and seed")
     p.add_argument("--out", default=None, help="folder for the trained pair (default: a temporary folder)")
     p.add_argument("--config", default=None, help="economics YAML (default config/economics.yaml)")
@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.as_dict()))
         return 0
-    print(f"Site {result.site}: {len(result.seeds)} seeds, {args.steps} SAC updates per policy")
+    print(f"Site {result.site}: {len(result.seeds)} seeds; per seed the platform's policy ({args.steps} SAC updates) "
+          f"fine-tuned by {args.steps} more with and without the customer's data")
     print(f"{'seed':>5}{'MP untrained':>14}{'MP without':>12}{'MP with':>10}{'ΔMPL_cust':>11}{'ΔMPL_total':>12}")
     for s in result.seeds:
         print(f"{s.seed:>5}{s.mp_untrained:>14.1f}{s.mp_without:>12.1f}{s.mp_with:>10.1f}{s.delta_mpl_cust:>11.1f}"

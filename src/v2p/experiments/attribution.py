@@ -1,7 +1,8 @@
 """Measured data valuation: the counterfactual pair behind s_cust.
 
 For each seed the same learner, budget and seed train two policies: one on the platform's data alone and one on
-the platform's plus the customer's data. Both, and the untrained policy the robot starts from, are evaluated on the
+the platform's plus the customer's data (from bags: both fine-tune the same platform policy, see
+`measure_attribution`). Both, and the untrained policy the robot starts from, are evaluated on the
 customer's site over the same evaluation shifts (common random numbers, so the differences are paired):
 
     ΔMPL_cust  = MP(with customer data) − MP(without)          the gain the customer's data caused
@@ -157,8 +158,12 @@ def measure_attribution(
     site: str, platform_bags: list, customer_bags: list, seeds: list[int], steps: int, eval_episodes: int,
     work_dir: object, econ: object, log: Callable[[str], None] = lambda _: None,
 ) -> Attribution:
-    """The counterfactual pair from recorded bags: `learn` with and without the customer's bags, same seed and
-    budget, state observations (/sim/state) so that no encoder choice enters the measurement."""
+    """The counterfactual pair from recorded bags, state observations (/sim/state) so that no encoder choice
+    enters the measurement. Per seed, as the product learns: the platform's policy (`steps` updates on the
+    platform's bags), then two fine-tunings of that same policy by `steps` more updates, one on the platform's and
+    the customer's bags, one on the platform's alone. Starting both arms from the same weights keeps the pair's
+    difference about the data, not about two independent trainings drifting apart."""
+    import shutil
     from pathlib import Path
 
     from v2p.learner import STATE_TOPIC, learn
@@ -167,11 +172,21 @@ def measure_attribution(
 
     work = Path(work_dir)
 
-    def train(bags: list, seed: int) -> object:
-        out = work / f"seed{seed}_{'with' if len(bags) > len(platform_bags) else 'without'}"
+    def fit(bags: list, out: Path, seed: int, resume: bool) -> str:
         sac = SACConfig(**(DISHWASHING_SAC | dict(seed=seed, threads=1)))
-        report = learn(bags, out, steps, econ, sac_config=sac, obs_topic=STATE_TOPIC, resume=False, log=log)
-        return SAC.load(report.checkpoint, threads=1)
+        report = learn(bags, out, steps, econ, sac_config=sac, obs_topic=STATE_TOPIC, resume=resume, log=log)
+        return str(report.checkpoint)
+
+    def train(bags: list, seed: int) -> object:
+        base = work / f"seed{seed}_platform"
+        if not (base / "latest").exists():
+            fit(list(platform_bags), base, seed, resume=False)
+        arm = work / f"seed{seed}_{'with' if len(bags) > len(platform_bags) else 'without'}"
+        shutil.rmtree(arm, ignore_errors=True)
+        arm.mkdir(parents=True)
+        version = (base / "latest").resolve()
+        shutil.copytree(version, arm / version.name)
+        return SAC.load(fit(bags, arm, seed, resume=True), threads=1)
 
     def evaluate(policy: object | None, seed: int) -> float:
         return evaluate_mp(policy, site, eval_episodes, seed)
