@@ -177,10 +177,14 @@ def measure_attribution(
         report = learn(bags, out, steps, econ, sac_config=sac, obs_topic=STATE_TOPIC, resume=resume, log=log)
         return str(report.checkpoint)
 
+    fitted: set[int] = set()  # seeds whose platform policy this call has trained (never one left by another call)
+
     def train(bags: list, seed: int) -> object:
         base = work / f"seed{seed}_platform"
-        if not (base / "latest").exists():
+        if seed not in fitted:
+            shutil.rmtree(base, ignore_errors=True)
             fit(list(platform_bags), base, seed, resume=False)
+            fitted.add(seed)
         arm = work / f"seed{seed}_{'with' if len(bags) > len(platform_bags) else 'without'}"
         shutil.rmtree(arm, ignore_errors=True)
         arm.mkdir(parents=True)
