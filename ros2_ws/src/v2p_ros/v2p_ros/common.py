@@ -197,6 +197,7 @@ def spin_node(make: Callable[[], Node], name: str, args: list[str] | None = None
     Nodes release their resources in `destroy_node`.
     """
     import rclpy
+    from rclpy._rclpy_pybind11 import RCLError
     from rclpy.exceptions import ParameterException
     from rclpy.executors import ExternalShutdownException
 
@@ -213,6 +214,10 @@ def spin_node(make: Callable[[], Node], name: str, args: list[str] | None = None
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except RCLError:
+        if node.context.ok():
+            raise
+        # SIGTERM's handler shut the context down while the executor built its wait set: a shutdown, not an error
     except SystemExit as stop:
         return int(stop.code or 0)
     finally:

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import rclpy
+from rclpy._rclpy_pybind11 import RCLError
 from rclpy.clock import Clock, ClockType
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException
@@ -128,6 +129,10 @@ def main(args: list[str] | None = None) -> int:
         rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except RCLError:
+        if node.context.ok():
+            raise
+        # SIGTERM's handler shut the context down while the executor built its wait set: a shutdown, not an error
     except _Done:
         from rclpy.duration import Duration
 
