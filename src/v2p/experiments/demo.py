@@ -151,7 +151,7 @@ def run_stack(run_dir: Path, phase: str, site: str, episodes: int, first_episode
     args = {
         "site": site, "episodes": str(episodes), "seed": str(seed), "record_dir": str(run_dir / "bags"),
         "bag_name": phase, "split_s": str(budget.split_s),
-        "updates_per_transition": learner_args(run_dir, budget)["updates_per_transition"] if learn else "0.0",
+        "updates_per_transition": repr(float(budget.updates_per_transition if learn else 0.0)),
         "checkpoint": str(checkpoint) if (checkpoint / "latest").exists() else "",
         "learner_checkpoint": str(checkpoint), "run_dir": str(run_dir), "first_episode": str(first_episode),
         "s_cust_file": str(run_dir / "s_cust.yaml"), "encoder_checkpoint": str(run_dir / "encoder"),

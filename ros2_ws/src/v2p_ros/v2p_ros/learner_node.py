@@ -16,20 +16,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import rclpy
-from rclpy._rclpy_pybind11 import RCLError
 from rclpy.clock import Clock, ClockType
-from rclpy.exceptions import ParameterException
-from rclpy.executors import ExternalShutdownException
+from rclpy.duration import Duration
 from rclpy.node import Node
 from std_msgs.msg import String
 
 from v2p.errors import V2PError
-from v2p_ros.common import declare, latched_qos
-
-
-class _Done(Exception):
-    """`once`: the bags present at start-up are trained on."""
+from v2p_ros.common import declare, latched_qos, spin_node
 
 
 class LearnerNode(Node):
@@ -88,7 +81,8 @@ class LearnerNode(Node):
 
         if not self.record_dir.is_dir():
             if self.once:
-                raise V2PError(f"parameter record_dir: {self.record_dir} does not exist")
+                self.get_logger().error(f"parameter record_dir: {self.record_dir} does not exist")
+                raise SystemExit(2)
             return
         bags = find_bags(self.record_dir, complete_only=True)
         used, new = self.learner.add_bags(bags)
@@ -100,7 +94,8 @@ class LearnerNode(Node):
                                    f"the buffer{ended}")
         if self.once:
             self.train_round(all_due=True)
-            raise _Done
+            self.pub.wait_for_all_acked(Duration(seconds=5.0))  # the subscribers present got the announcement
+            raise SystemExit(0)
 
     def train_round(self, all_due: bool = False) -> None:
         """At most `updates_per_round` of the owed updates (all of them with all_due), then checkpoint and announce."""
@@ -117,33 +112,7 @@ class LearnerNode(Node):
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = LearnerNode()
-    except (V2PError, ValueError, ParameterException) as exc:
-        rclpy.logging.get_logger("learner").error(str(exc))
-        rclpy.try_shutdown()
-        return 2
-    code = 0
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except RCLError:
-        if node.context.ok():
-            raise
-        # SIGTERM's handler shut the context down while the executor built its wait set: a shutdown, not an error
-    except _Done:
-        from rclpy.duration import Duration
-
-        node.pub.wait_for_all_acked(Duration(seconds=5.0))  # the subscribers present got the announcement
-    except V2PError as exc:
-        node.get_logger().error(str(exc))
-        code = 2
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return code
+    return spin_node(LearnerNode, "learner", args)
 
 
 if __name__ == "__main__":
