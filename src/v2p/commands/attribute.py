@@ -43,13 +43,19 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"Site {result.site}: {len(result.seeds)} seeds; per seed the platform's policy ({args.steps} SAC updates) "
           f"fine-tuned by {args.steps} more with and without the customer's data")
-    print(f"{'seed':>5}{'MP untrained':>14}{'MP without':>12}{'MP with':>10}{'ΔMPL_cust':>11}{'ΔMPL_total':>12}")
-    for s in result.seeds:
-        print(f"{s.seed:>5}{s.mp_untrained:>14.1f}{s.mp_without:>12.1f}{s.mp_with:>10.1f}{s.delta_mpl_cust:>11.1f}"
-              f"{s.delta_mpl_total:>12.1f}")
+    print("\n".join(seed_table(result)))
     print(f"ΔMPL_cust {result.delta_mpl_cust:.1f} units/h (95% CI {result.delta_mpl_cust_ci[0]:.1f} .. "
           f"{result.delta_mpl_cust_ci[1]:.1f}); ΔMPL_total {result.delta_mpl_total:.1f} units/h")
     ci = result.s_cust_ci
     print(f"s_cust {result.s_cust:.1%} " + ("(no total gain: nothing to share)" if ci is None
                                             else f"(95% CI {ci[0]:.1%} .. {ci[1]:.1%})"))
     return 0
+
+
+def seed_table(result: object) -> list[str]:
+    """The per-seed rows of an Attribution, as `v2p attribute` prints them."""
+    rows = [f"{'seed':>5}{'MP untrained':>14}{'MP without':>12}{'MP with':>10}{'ΔMPL_cust':>11}{'ΔMPL_total':>12}"]
+    for s in result.seeds:
+        rows.append(f"{s.seed:>5}{s.mp_untrained:>14.1f}{s.mp_without:>12.1f}{s.mp_with:>10.1f}"
+                    f"{s.delta_mpl_cust:>11.1f}{s.delta_mpl_total:>12.1f}")
+    return rows

@@ -2,7 +2,7 @@
 
 For each seed the same learner, budget and seed train two policies: one on the platform's data alone and one on
 the platform's plus the customer's data (from bags: both fine-tune the same platform policy, see
-`measure_attribution`). Both, and the untrained policy the robot starts from, are evaluated on the
+`PairTrainer`). Both, and the untrained policy the robot starts from, are evaluated on the
 customer's site over the same evaluation shifts (common random numbers, so the differences are paired):
 
     ΔMPL_cust  = MP(with customer data) − MP(without)          the gain the customer's data caused
@@ -10,6 +10,8 @@ customer's site over the same evaluation shifts (common random numbers, so the d
     s_cust     = mean ΔMPL_cust / mean ΔMPL_total, clipped to [0, 1]
 
 The confidence interval is Student's t over the seeds' paired ΔMPL_cust, divided by the mean total gain.
+`v2p.experiments.honesty` holds the pair to two checks: data from another dish mix is credited, more of the
+platform's own data is not.
 """
 
 from __future__ import annotations
@@ -154,43 +156,67 @@ def evaluate_mp(policy: object | None, site: str, episodes: int, seed: int, obs_
         env.close()
 
 
+class PairTrainer:
+    """The training side of the pair, as the product learns: per seed the platform's policy (`steps` SAC updates on
+    the platform's bags, state observations from /sim/state so that no encoder choice enters the measurement), then
+    fine-tunings of that same policy by `steps` more updates on a given set of bags. Starting every arm from the
+    same weights keeps the pair's difference about the data, not about two independent trainings drifting apart.
+    Each fit is made once per trainer (never taken from a folder another run left) and reused when asked again."""
+
+    def __init__(self, platform_bags: list, steps: int, work_dir: object, econ: object,
+                 log: Callable[[str], None] = lambda _: None) -> None:
+        from pathlib import Path
+
+        self.platform_bags = [str(b) for b in platform_bags]
+        self.steps = int(steps)
+        self.work = Path(work_dir)
+        self.econ = econ
+        self.log = log
+        self._platform: dict[int, object] = {}  # seed -> folder of the platform policy's versions
+        self._arms: dict[tuple[tuple[str, ...], int], object] = {}  # (bags, seed) -> fine-tuned SAC
+
+    def _fit(self, bags: list[str], out: object, seed: int, resume: bool) -> str:
+        from v2p.learner import STATE_TOPIC, learn
+        from v2p.rl import SACConfig
+        from v2p.rl.config import DISHWASHING_SAC
+
+        sac = SACConfig(**(DISHWASHING_SAC | dict(seed=seed, threads=1)))
+        report = learn(bags, out, self.steps, self.econ, sac_config=sac, obs_topic=STATE_TOPIC, resume=resume,
+                       log=self.log)
+        return str(report.checkpoint)
+
+    def __call__(self, bags: list, seed: int) -> object:
+        """The platform's policy for `seed`, fine-tuned on `bags` (the platform's alone: the "without" arm)."""
+        import shutil
+
+        from v2p.rl import SAC
+
+        key = (tuple(str(b) for b in bags), seed)
+        if key in self._arms:
+            return self._arms[key]
+        if seed not in self._platform:
+            base = self.work / f"seed{seed}_platform"
+            shutil.rmtree(base, ignore_errors=True)
+            self._fit(self.platform_bags, base, seed, resume=False)
+            self._platform[seed] = base
+        others = sum(1 for bags_, seed_ in self._arms if seed_ == seed and list(bags_) != self.platform_bags)
+        name = "without" if list(key[0]) == self.platform_bags else "with" + (str(others + 1) if others else "")
+        arm = self.work / f"seed{seed}_{name}"
+        shutil.rmtree(arm, ignore_errors=True)
+        arm.mkdir(parents=True)
+        version = (self._platform[seed] / "latest").resolve()
+        shutil.copytree(version, arm / version.name)
+        self._arms[key] = SAC.load(self._fit(list(key[0]), arm, seed, resume=True), threads=1)
+        return self._arms[key]
+
+
 def measure_attribution(
     site: str, platform_bags: list, customer_bags: list, seeds: list[int], steps: int, eval_episodes: int,
     work_dir: object, econ: object, log: Callable[[str], None] = lambda _: None,
 ) -> Attribution:
-    """The counterfactual pair from recorded bags, state observations (/sim/state) so that no encoder choice
-    enters the measurement. Per seed, as the product learns: the platform's policy (`steps` updates on the
-    platform's bags), then two fine-tunings of that same policy by `steps` more updates, one on the platform's and
-    the customer's bags, one on the platform's alone. Starting both arms from the same weights keeps the pair's
-    difference about the data, not about two independent trainings drifting apart."""
-    import shutil
-    from pathlib import Path
-
-    from v2p.learner import STATE_TOPIC, learn
-    from v2p.rl import SAC, SACConfig
-    from v2p.rl.config import DISHWASHING_SAC
-
-    work = Path(work_dir)
-
-    def fit(bags: list, out: Path, seed: int, resume: bool) -> str:
-        sac = SACConfig(**(DISHWASHING_SAC | dict(seed=seed, threads=1)))
-        report = learn(bags, out, steps, econ, sac_config=sac, obs_topic=STATE_TOPIC, resume=resume, log=log)
-        return str(report.checkpoint)
-
-    fitted: set[int] = set()  # seeds whose platform policy this call has trained (never one left by another call)
-
-    def train(bags: list, seed: int) -> object:
-        base = work / f"seed{seed}_platform"
-        if seed not in fitted:
-            shutil.rmtree(base, ignore_errors=True)
-            fit(list(platform_bags), base, seed, resume=False)
-            fitted.add(seed)
-        arm = work / f"seed{seed}_{'with' if len(bags) > len(platform_bags) else 'without'}"
-        shutil.rmtree(arm, ignore_errors=True)
-        arm.mkdir(parents=True)
-        version = (base / "latest").resolve()
-        shutil.copytree(version, arm / version.name)
-        return SAC.load(fit(bags, arm, seed, resume=True), threads=1)
+    """The counterfactual pair from recorded bags (`PairTrainer`), evaluated on `site` over `eval_episodes`
+    shifts per policy and seed."""
+    train = PairTrainer(platform_bags, steps, work_dir, econ, log)
 
     def evaluate(policy: object | None, seed: int) -> float:
         return evaluate_mp(policy, site, eval_episodes, seed)
