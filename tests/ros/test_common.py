@@ -76,3 +76,37 @@ def test_declare_with_descriptions_and_ranges():
         node.destroy_node()
     finally:
         rclpy.shutdown(context=context)
+
+
+HUNG_TEARDOWN = """
+import time
+import rclpy
+import rclpy.node
+from v2p_ros.common import V2PNode
+
+released = []
+
+class Saver(V2PNode):
+    def destroy_node(self):
+        released.append("bag closed")  # the node's own resources first
+        print("released:", *released, flush=True)
+        super().destroy_node()
+
+rclpy.init()
+node = Saver("saver")
+rclpy.node.Node.destroy_node = lambda self: time.sleep(60)  # a DDS teardown that never returns
+node.destroy_node()
+"""
+
+
+def test_a_hung_rclpy_teardown_exits_1_with_stacks_after_the_node_released_its_own(ros_env, tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "hung.py"
+    script.write_text(HUNG_TEARDOWN)
+    # without the watchdog the script would sleep its 60 s and exit 0, or hit this timeout
+    proc = subprocess.run([sys.executable, str(script)], env=ros_env, capture_output=True, text=True, timeout=50)
+    assert proc.returncode == 1, proc.stderr
+    assert "released: bag closed" in proc.stdout
+    assert "Timeout" in proc.stderr and "destroy_node" in proc.stderr  # faulthandler's stack dump

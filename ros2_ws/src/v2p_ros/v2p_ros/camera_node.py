@@ -16,11 +16,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from rclpy.node import Node
 from sensor_msgs.msg import CameraInfo, Image
 
 from v2p.errors import V2PError
-from v2p_ros.common import declare, image_to_numpy, numpy_to_image, reliable_qos, sensor_qos, spin_node
+from v2p_ros.common import (V2PNode, declare, image_to_numpy, numpy_to_image, reliable_qos, sensor_qos,
+                            spin_node)
 
 SOURCES = ("sim", "device", "file")
 
@@ -49,7 +49,7 @@ def video_file(path: str) -> Path:
     return p
 
 
-class CameraNode(Node):
+class CameraNode(V2PNode):
     def __init__(self) -> None:
         super().__init__("camera")
         self.source = declare(self, "source", "sim", "sim (relay /sim/camera/image), device or file")

@@ -7,7 +7,9 @@ announcements (a late-joining policy node still gets the last checkpoint announc
 from __future__ import annotations
 
 import array
-from collections.abc import Callable, Sequence
+import faulthandler
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -27,6 +29,31 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Float32MultiArray, MultiArrayDimension
 
 IMAGE_ENCODING = "rgb8"
+TEARDOWN_TIMEOUT_S = 4.0  # rclpy's part of a shutdown; below a launch's default 5 s between SIGINT and SIGTERM
+
+
+@contextmanager
+def teardown_watchdog(timeout_s: float = TEARDOWN_TIMEOUT_S) -> Iterator[None]:
+    """Exit 1, with every thread's stack on stderr, if the block takes longer than `timeout_s`.
+
+    Destroying DDS entities (with the last node, the Fast DDS participant) can hang in a transport thread that
+    never joins; neither SIGINT nor SIGTERM reaches Python then, and the launcher would have to SIGKILL the node.
+    faulthandler's watchdog is a C thread, so it fires even when the hang holds the GIL."""
+    faulthandler.dump_traceback_later(timeout_s, exit=True)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+class V2PNode(Node):
+    """The base of every V2P node. Subclasses release their own resources (bags, ledgers, devices) in
+    `destroy_node` and call this last: rclpy's teardown then runs under `teardown_watchdog`, so a hang in it can
+    no longer cost what the node already saved."""
+
+    def destroy_node(self) -> None:
+        with teardown_watchdog():
+            super().destroy_node()
 
 
 def sensor_qos() -> QoSProfile:
@@ -222,5 +249,6 @@ def spin_node(make: Callable[[], Node], name: str, args: list[str] | None = None
         return int(stop.code or 0)
     finally:
         node.destroy_node()
-        rclpy.try_shutdown()
+        with teardown_watchdog():
+            rclpy.try_shutdown()
     return 0

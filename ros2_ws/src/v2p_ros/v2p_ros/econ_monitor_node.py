@@ -20,7 +20,6 @@ from pathlib import Path
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import SetParametersResult
-from rclpy.node import Node
 from std_msgs.msg import Float32MultiArray, Float64, Float64MultiArray
 
 from v2p.config import load_economics_config, read_yaml_mapping
@@ -28,7 +27,7 @@ from v2p.economics.ledger import S_CUST_SOURCES
 from v2p.economics.monitor import EconomicsMonitor, EpisodeEconomics
 from v2p.errors import V2PError
 from v2p.messages import MessageError, SimEvent, parse_action
-from v2p_ros.common import declare, reliable_qos, spin_node
+from v2p_ros.common import V2PNode, declare, reliable_qos, spin_node
 
 # topic suffix -> the field of an episode's figures it carries
 SCALARS = {"mp": "mp", "error_rate": "err_rate", "lambda": "lam", "spread": "spread", "wage_parity": "wage_parity",
@@ -64,7 +63,7 @@ def running_figures(monitor: EconomicsMonitor) -> dict[str, float] | None:
             "episode": float(monitor.episode if monitor.episode is not None else -1)}
 
 
-class EconMonitorNode(Node):
+class EconMonitorNode(V2PNode):
     def __init__(self) -> None:
         super().__init__("econ_monitor")
         config = declare(self, "economics_config", "", "economics YAML (empty: config/economics.yaml)")

@@ -17,15 +17,14 @@ import sys
 import numpy as np
 import torch
 from rclpy.clock import Clock, ClockType
-from rclpy.node import Node
 from rclpy.time import Time
 from sensor_msgs.msg import Image
 from std_msgs.msg import Float32MultiArray, Float64MultiArray
 
 from v2p.errors import V2PError
 from v2p.messages import MessageError, SimEvent
-from v2p_ros.common import (array_from_msg, declare, float_array, image_to_numpy, reliable_qos, sensor_qos,
-                            spin_node)
+from v2p_ros.common import (V2PNode, array_from_msg, declare, float_array, image_to_numpy, reliable_qos,
+                            sensor_qos, spin_node)
 
 VIDEO_KINDS = ("video", "streaming", "r3d18")
 
@@ -43,7 +42,7 @@ def square_frame(frame: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(crop, (size, size), interpolation=cv2.INTER_AREA)
 
 
-class EncoderNode(Node):
+class EncoderNode(V2PNode):
     def __init__(self) -> None:
         super().__init__("encoder")
         from v2p.encoders import LATENT_DIM, load_encoder, make_encoder

@@ -19,11 +19,10 @@ import sys
 from typing import Any
 
 import foxglove
-from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from v2p.errors import V2PError
-from v2p_ros.common import declare, spin_node
+from v2p_ros.common import V2PNode, declare, spin_node
 
 DEFAULT_TOPICS = ["/camera/image_raw", "/policy/action", "/econ/*", "/viz/markers", "/sim/state", "/sim/events"]
 
@@ -54,7 +53,7 @@ def adapted_qos(publishers: list[Any], depth: int = 10) -> QoSProfile:
                       durability=DurabilityPolicy.TRANSIENT_LOCAL if latched else DurabilityPolicy.VOLATILE)
 
 
-class FoxgloveBridge(Node):
+class FoxgloveBridge(V2PNode):
     def __init__(self) -> None:
         super().__init__("foxglove_bridge")
         self.server: Any = None

@@ -18,14 +18,13 @@ from pathlib import Path
 
 from rclpy.clock import Clock, ClockType
 from rclpy.duration import Duration
-from rclpy.node import Node
 from std_msgs.msg import String
 
 from v2p.errors import V2PError
-from v2p_ros.common import declare, latched_qos, spin_node
+from v2p_ros.common import V2PNode, declare, latched_qos, spin_node
 
 
-class LearnerNode(Node):
+class LearnerNode(V2PNode):
     def __init__(self) -> None:
         super().__init__("learner")
         from v2p.config import load_economics_config

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from rclpy.node import Node
 from rclpy.time import Time
 from std_msgs.msg import Float32MultiArray, String
 
@@ -24,7 +23,8 @@ from v2p.action_limits import ActionLimiter
 from v2p.errors import V2PError
 from v2p.learner import ACTION_HIGH, ACTION_LOW
 from v2p.messages import MessageError, parse_action
-from v2p_ros.common import array_from_msg, declare, float_array, latched_qos, reliable_qos, spin_node
+from v2p_ros.common import (V2PNode, array_from_msg, declare, float_array, latched_qos, reliable_qos,
+                            spin_node)
 
 
 def fresh_actor(obs_dim: int, seed: int) -> torch.nn.Module:
@@ -62,7 +62,7 @@ def load_policy(path: str | Path, obs_dim: int) -> torch.nn.Module:
     return actor
 
 
-class PolicyNode(Node):
+class PolicyNode(V2PNode):
     def __init__(self) -> None:
         super().__init__("policy")
         from v2p.encoders import LATENT_DIM

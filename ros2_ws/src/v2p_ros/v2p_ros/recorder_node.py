@@ -19,14 +19,13 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.duration import Duration
 from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.executors import ExternalShutdownException
-from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rosbags.interfaces import Qos, QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime
 
 from v2p.bags.recording import QueuedBagRecorder, RecorderStats
 from v2p.bags.writer import BagWriter
 from v2p.errors import V2PError
-from v2p_ros.common import declare, reliable_qos
+from v2p_ros.common import V2PNode, declare, reliable_qos
 
 _INFINITE = QosTime(sec=0x7FFFFFFF, nsec=0xFFFFFFFF)
 _BAG_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -79,7 +78,7 @@ def recording_path(record_dir: str, bag_name: str) -> Path:
     return root / name
 
 
-class RecorderNode(Node):
+class RecorderNode(V2PNode):
     def __init__(self) -> None:
         super().__init__("recorder")
         record_dir = declare(self, "record_dir", "runs/bags", "folder under which each recording gets its own folder")

@@ -25,14 +25,13 @@ import rclpy
 from rclpy._rclpy_pybind11 import RCLError
 from rclpy.exceptions import ParameterException
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
-from rclpy.node import Node
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Image
 from std_msgs.msg import Float32MultiArray, Float64MultiArray, MultiArrayDimension
 
 from v2p.errors import V2PError
 from v2p.messages import EVENT_FIELDS, EVENT_LABEL, MessageError, SimEvent, parse_action
-from v2p_ros.common import declare, float_array, numpy_to_image, reliable_qos, sensor_qos
+from v2p_ros.common import V2PNode, declare, float_array, numpy_to_image, reliable_qos, sensor_qos
 
 CAMERA_FRAME = "sim_camera"
 
@@ -67,7 +66,7 @@ def parse_subscriber_counts(items: list[str]) -> dict[str, int]:
     return counts
 
 
-class SimNode(Node):
+class SimNode(V2PNode):
     def __init__(self) -> None:
         super().__init__("sim")
         from v2p_sim.workcell import Workcell

@@ -16,7 +16,6 @@ import sys
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.clock import Clock, ClockType
-from rclpy.node import Node
 from std_msgs.msg import Float64
 from visualization_msgs.msg import Marker, MarkerArray
 
@@ -24,7 +23,7 @@ from v2p.config import load_economics_config
 from v2p.dashboard import ECON_METRICS
 from v2p.messages import summary_error_target
 from v2p.viz import FRAME_ID, MARKERS_TOPIC, Box, Label, economics_labels, station_labels, workcell_boxes
-from v2p_ros.common import declare, latched_qos, reliable_qos, spin_node
+from v2p_ros.common import V2PNode, declare, latched_qos, reliable_qos, spin_node
 
 
 def box_marker(box: Box, marker_id: int) -> Marker:
@@ -48,7 +47,7 @@ def text_marker(label: Label, ns: str, marker_id: int) -> Marker:
     return m
 
 
-class VizNode(Node):
+class VizNode(V2PNode):
     def __init__(self) -> None:
         super().__init__("viz")
         site = declare(self, "site", "default", "site name or YAML path (the rack's length follows its dishes)")
