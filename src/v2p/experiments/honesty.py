@@ -36,9 +36,9 @@ PLATFORM_SEED, SAME_SITE_SEED, CUSTOMER_SEED = 1, 1001, 2001
 class HonestyBudget:
     platform_shifts: int = 48  # the platform's data set: twice a customer's, so that more of the same adds little
     customer_shifts: int = 24  # each customer data set (other site, same site)
-    seeds: int = 4            # seeds of each counterfactual pair
-    steps: int = 2500         # SAC updates per fit (platform policy, then each fine-tuning)
-    eval_episodes: int = 2    # evaluation shifts per policy and seed
+    seeds: int = 4             # seeds of each counterfactual pair
+    steps: int = 2500          # SAC updates per fit (platform policy, then each fine-tuning)
+    eval_episodes: int = 2     # evaluation shifts per policy and seed
 
 
 @dataclass(frozen=True)
