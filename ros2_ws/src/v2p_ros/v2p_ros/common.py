@@ -48,8 +48,8 @@ def teardown_watchdog(timeout_s: float = TEARDOWN_TIMEOUT_S) -> Iterator[None]:
 
 class V2PNode(Node):
     """The base of every V2P node. Subclasses release their own resources (bags, ledgers, devices) in
-    `destroy_node` and call this last: rclpy's teardown then runs under `teardown_watchdog`, so a hang in it can
-    no longer cost what the node already saved."""
+    `destroy_node` and call this last: rclpy's teardown then runs under `teardown_watchdog`, so a hang there ends
+    the process (exit 1, stacks on stderr) after everything the node had to save is saved."""
 
     def destroy_node(self) -> None:
         with teardown_watchdog():
