@@ -16,7 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--customer-bags", nargs="+", required=True, help="recording folder(s) of the customer's data")
     p.add_argument("--site", required=True, help="the customer's site, where both policies are evaluated")
     p.add_argument("--seeds", type=int_at_least(2), default=3, help="seeds of the pair (default 3; at least 2)")
-    p.add_argument("--steps", type=int_at_least(1), default=1500, help="SAC updates for the platform's policy, and again for each fine-tuning of it")
+    p.add_argument("--steps", type=int_at_least(1), default=1500,
+                   help="SAC updates for the platform's policy, and again for each fine-tuning of it")
     p.add_argument("--eval-episodes", type=int_at_least(1), default=2, help="evaluation shifts per policy and seed")
     p.add_argument("--out", default=None, help="folder for the trained pair (default: a temporary folder)")
     p.add_argument("--config", default=None, help="economics YAML (default config/economics.yaml)")
@@ -27,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from v2p.config import load_economics_config
     from v2p.errors import V2PError
-    from v2p.experiments.attribution import measure_attribution
+    from v2p.experiments.attribution import measure_attribution, report_lines
     from v2p_sim import load_site
 
     cfg = load_economics_config(args.config)
@@ -43,19 +44,6 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(f"Site {result.site}: {len(result.seeds)} seeds; per seed the platform's policy ({args.steps} SAC updates) "
           f"fine-tuned by {args.steps} more with and without the customer's data")
-    print("\n".join(seed_table(result)))
-    print(f"ΔMPL_cust {result.delta_mpl_cust:.1f} units/h (95% CI {result.delta_mpl_cust_ci[0]:.1f} .. "
-          f"{result.delta_mpl_cust_ci[1]:.1f}); ΔMPL_total {result.delta_mpl_total:.1f} units/h")
-    ci = result.s_cust_ci
-    print(f"s_cust {result.s_cust:.1%} " + ("(no total gain: nothing to share)" if ci is None
-                                            else f"(95% CI {ci[0]:.1%} .. {ci[1]:.1%})"))
+    print("\n".join(report_lines(result)))
     return 0
 
-
-def seed_table(result: object) -> list[str]:
-    """The per-seed rows of an Attribution, as `v2p attribute` prints them."""
-    rows = [f"{'seed':>5}{'MP untrained':>14}{'MP without':>12}{'MP with':>10}{'ΔMPL_cust':>11}{'ΔMPL_total':>12}"]
-    for s in result.seeds:
-        rows.append(f"{s.seed:>5}{s.mp_untrained:>14.1f}{s.mp_without:>12.1f}{s.mp_with:>10.1f}"
-                    f"{s.delta_mpl_cust:>11.1f}{s.delta_mpl_total:>12.1f}")
-    return rows

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from statistics import mean, stdev
 
 import numpy as np
@@ -71,6 +72,19 @@ class Attribution:
             "seeds": [asdict(s) | {"delta_mpl_cust": s.delta_mpl_cust, "delta_mpl_total": s.delta_mpl_total}
                       for s in self.seeds],
         }
+
+
+def report_lines(a: Attribution) -> list[str]:
+    """The printed report of a pair: a row per seed, then ΔMPL_cust and ΔMPL_total, then s_cust."""
+    rows = [f"{'seed':>5}{'MP untrained':>14}{'MP without':>12}{'MP with':>10}{'ΔMPL_cust':>11}{'ΔMPL_total':>12}"]
+    rows += [f"{s.seed:>5}{s.mp_untrained:>14.1f}{s.mp_without:>12.1f}{s.mp_with:>10.1f}{s.delta_mpl_cust:>11.1f}"
+             f"{s.delta_mpl_total:>12.1f}" for s in a.seeds]
+    low, high = a.delta_mpl_cust_ci
+    rows.append(f"ΔMPL_cust {a.delta_mpl_cust:.1f} units/h (95% CI {low:.1f} .. {high:.1f}); "
+                f"ΔMPL_total {a.delta_mpl_total:.1f} units/h")
+    rows.append(f"s_cust {a.s_cust:.1%} " + ("(no total gain: nothing to share)" if a.s_cust_ci is None
+                                              else f"(95% CI {a.s_cust_ci[0]:.1%} .. {a.s_cust_ci[1]:.1%})"))
+    return rows
 
 
 def summarize(site: str, seeds: list[SeedMeasurement]) -> Attribution:
@@ -163,19 +177,17 @@ class PairTrainer:
     same weights keeps the pair's difference about the data, not about two independent trainings drifting apart.
     Each fit is made once per trainer (never taken from a folder another run left) and reused when asked again."""
 
-    def __init__(self, platform_bags: list, steps: int, work_dir: object, econ: object,
+    def __init__(self, platform_bags: list, steps: int, work_dir: Path | str, econ: object,
                  log: Callable[[str], None] = lambda _: None) -> None:
-        from pathlib import Path
-
         self.platform_bags = [str(b) for b in platform_bags]
         self.steps = int(steps)
         self.work = Path(work_dir)
         self.econ = econ
         self.log = log
-        self._platform: dict[int, object] = {}  # seed -> folder of the platform policy's versions
+        self._platform: dict[int, Path] = {}  # seed -> folder of the platform policy's versions
         self._arms: dict[tuple[tuple[str, ...], int], object] = {}  # (bags, seed) -> fine-tuned SAC
 
-    def _fit(self, bags: list[str], out: object, seed: int, resume: bool) -> str:
+    def _fit(self, bags: list[str], out: Path, seed: int, resume: bool) -> str:
         from v2p.learner import STATE_TOPIC, learn
         from v2p.rl import SACConfig
         from v2p.rl.config import DISHWASHING_SAC

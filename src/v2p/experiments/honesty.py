@@ -1,6 +1,6 @@
 """The attribution honesty check: does the measured s_cust tell data that teaches apart from data that does not?
 
-Two counterfactual pairs (`measure_attribution`), each from the same platform data set:
+Two counterfactual pairs, trained as `measure_attribution` trains one (`PairTrainer`), from one platform data set:
 
 - **different mix**: the customer's data comes from a site whose dish mix and best operating point the platform's
   data never shows (`glass_bar`: glasses only, best at full speed; the platform's `scullery`: plates only, best at
