@@ -306,7 +306,8 @@ def lockstep_section(workdir: Path, seconds: float) -> None:
     from v2p.encoders import make_encoder
     from v2p_ros.common import reliable_qos
     from v2p_ros.policy_node import fresh_actor
-    from v2p_sim.workcell import STATE_DIM, Workcell
+    from v2p.task.dishwashing import STATE
+    from v2p_sim.workcell import Workcell
 
     torch.set_num_threads(1)
     shifts, shift_hours, seed = 4, 0.05, 0
@@ -315,7 +316,7 @@ def lockstep_section(workdir: Path, seconds: float) -> None:
         """state -> encoder -> actor -> cycle in this process; steps/s over the same span the graph is timed on
         (first state to last state)."""
         torch.manual_seed(seed)
-        encoder = make_encoder("mlp", state_dim=STATE_DIM).eval()
+        encoder = make_encoder("mlp", state_dim=STATE.dim).eval()
         actor = fresh_actor(128, seed)
         cell = Workcell("default", seed, render_size=64)
         cell.shift_hours = shift_hours

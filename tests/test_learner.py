@@ -13,14 +13,15 @@ import torch
 from v2p.config import load_economics_config
 from v2p.economics.monitor import EconomicsMonitor
 from v2p.economics.sla import lagrangian_reward
-from v2p.learner import (ACTION_TOPIC, CLOCK_TOPIC, EVENTS_TOPIC, LATENT_TOPIC, BagLearner, Record,
-                         align_transitions, bag_records, learn, transitions_from_bag)
-from v2p.messages import SimEvent
+from v2p.learner import (BagLearner, Record, align_transitions, bag_records, learn, transitions_from_bag)
+from v2p.task import topics
+from v2p.task.dishwashing import EVENTS
+from v2p.task.events import SimEvent
 
 torch.set_num_threads(1)
 CFG = load_economics_config()
 DIM = 8
-LAMBDA_TOPIC = "/econ/lambda"  # recorded too; the learner takes λ from the monitor's own dual ascent instead
+LAMBDA_TOPIC = topics.econ_topic("lambda")  # recorded too; the learner takes λ from the monitor's own dual ascent instead
 
 
 class Stream:
@@ -36,20 +37,20 @@ class Stream:
         self.records.append(Record(self.t_ns, topic, tuple(float(v) for v in values)))
 
     def event(self, episode: int, kind: str, hours: float = 0.0) -> None:
-        self.add(EVENTS_TOPIC, SimEvent(episode, kind, self.sim_s, 0, "plate", hours).to_array())
+        self.add(topics.SIM_EVENTS, SimEvent(episode, kind, self.sim_s, 0, "plate", hours).to_array(EVENTS))
 
     def episode(self, number: int, outcomes: list[str], cycle_s: float = 10.0, shift_hours: float = 0.01,
                 rng: np.random.Generator | None = None) -> None:
         rng = rng or np.random.default_rng(number)
         start = self.sim_s
-        self.add(CLOCK_TOPIC, [self.sim_s])
+        self.add(topics.CLOCK, [self.sim_s])
         self.event(number, "episode_start", shift_hours)
         for kind in outcomes:
-            self.add(LATENT_TOPIC, rng.normal(size=DIM))
-            self.add(ACTION_TOPIC, rng.uniform(0, 1, size=2))
+            self.add(topics.LATENT, rng.normal(size=DIM))
+            self.add(topics.ACTION, rng.uniform(0, 1, size=2))
             for _ in range(int(cycle_s)):
                 self.sim_s += 1.0
-                self.add(CLOCK_TOPIC, [self.sim_s])
+                self.add(topics.CLOCK, [self.sim_s])
             self.event(number, kind)
         self.event(number, "episode_end", (self.sim_s - start) / 3600.0)
 
@@ -58,8 +59,8 @@ def monitor_figures(stream: Stream) -> list:
     monitor = EconomicsMonitor(CFG)
     out = []
     for rec in stream.records:
-        if rec.topic == EVENTS_TOPIC:
-            result = monitor.on_event(SimEvent.from_array(rec.values))
+        if rec.topic == topics.SIM_EVENTS:
+            result = monitor.on_event(SimEvent.from_array(rec.values, EVENTS))
             if result is not None:
                 out.append(result)
     return out
@@ -69,8 +70,8 @@ def test_each_control_step_becomes_one_transition_with_the_action_that_followed_
     s = Stream()
     s.episode(0, ["unit", "unit", "dropped", "unit"])
     tr = align_transitions(s.records, CFG)
-    latents = [r.values for r in s.records if r.topic == LATENT_TOPIC]
-    actions = [r.values for r in s.records if r.topic == ACTION_TOPIC]
+    latents = [r.values for r in s.records if r.topic == topics.LATENT]
+    actions = [r.values for r in s.records if r.topic == topics.ACTION]
     assert len(tr) == 4 and tr.episodes == 1
     np.testing.assert_allclose(tr.obs, np.array(latents, np.float32))
     np.testing.assert_allclose(tr.action, np.array(actions, np.float32))
@@ -116,11 +117,11 @@ def test_bad_messages_are_skipped_and_counted_and_a_resent_observation_supersede
     s = Stream()
     s.episode(0, ["unit", "unit"])
     recs = list(s.records)
-    first_latent = next(i for i, r in enumerate(recs) if r.topic == LATENT_TOPIC)
-    bad = [Record(recs[first_latent].timestamp_ns, LATENT_TOPIC, (float("nan"),) * DIM),
-           Record(recs[first_latent].timestamp_ns, ACTION_TOPIC, (1.5, 0.2)),
-           Record(recs[first_latent].timestamp_ns, EVENTS_TOPIC, (0.0, 99.0, 1.0, 0.0, 0.0, 0.0)),
-           Record(recs[first_latent].timestamp_ns, LATENT_TOPIC, (0.5,) * DIM)]  # unanswered: superseded
+    first_latent = next(i for i, r in enumerate(recs) if r.topic == topics.LATENT)
+    bad = [Record(recs[first_latent].timestamp_ns, topics.LATENT, (float("nan"),) * DIM),
+           Record(recs[first_latent].timestamp_ns, topics.ACTION, (1.5, 0.2)),
+           Record(recs[first_latent].timestamp_ns, topics.SIM_EVENTS, (0.0, 99.0, 1.0, 0.0, 0.0, 0.0)),
+           Record(recs[first_latent].timestamp_ns, topics.LATENT, (0.5,) * DIM)]  # unanswered: superseded
     tr = align_transitions(recs[:first_latent] + bad + recs[first_latent:], CFG)
     assert len(tr) == 2
     assert tr.skipped == {"bad observation": 1, "bad action": 1, "bad event": 1}
@@ -137,8 +138,8 @@ def _cdr_writer(path: Path, **split):
 
     from v2p.bags import BagWriter
 
-    types = {LATENT_TOPIC: "std_msgs/msg/Float32MultiArray", ACTION_TOPIC: "std_msgs/msg/Float32MultiArray",
-             EVENTS_TOPIC: "std_msgs/msg/Float64MultiArray", CLOCK_TOPIC: "rosgraph_msgs/msg/Clock",
+    types = {topics.LATENT: "std_msgs/msg/Float32MultiArray", topics.ACTION: "std_msgs/msg/Float32MultiArray",
+             topics.SIM_EVENTS: "std_msgs/msg/Float64MultiArray", topics.CLOCK: "rosgraph_msgs/msg/Clock",
              LAMBDA_TOPIC: "std_msgs/msg/Float64"}
     writer = BagWriter(path, **split)
     for topic, msgtype in types.items():
@@ -146,12 +147,12 @@ def _cdr_writer(path: Path, **split):
 
     def write(rec: Record) -> None:
         msgtype = types[rec.topic]
-        if rec.topic == CLOCK_TOPIC:
+        if rec.topic == topics.CLOCK:
             sec = int(rec.values[0])
             msg = Clock(clock=Time(sec=sec, nanosec=int(round((rec.values[0] - sec) * 1e9))))
         elif rec.topic == LAMBDA_TOPIC:
             msg = F64(data=rec.values[0])
-        elif rec.topic == EVENTS_TOPIC:
+        elif rec.topic == topics.SIM_EVENTS:
             msg = F64A(layout=Layout(dim=[], data_offset=0), data=np.array(rec.values, np.float64))
         else:
             msg = F32(layout=Layout(dim=[], data_offset=0), data=np.array(rec.values, np.float32))

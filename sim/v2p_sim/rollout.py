@@ -5,7 +5,8 @@ from __future__ import annotations
 from v2p.config import EconomicsConfig, load_economics_config
 from v2p.economics.labor import error_rate, implied_wage, marginal_product, wage_parity
 from v2p_sim.site import SiteConfig, load_site
-from v2p_sim.workcell import ERROR_KINDS, Workcell, check_action
+from v2p.task.dishwashing import ACTION, ERROR_KINDS
+from v2p_sim.workcell import Workcell
 
 
 def run_fixed_action(
@@ -23,7 +24,7 @@ def run_fixed_action(
     Returns units, attempts, errors, errors_by_type, sim_hours, mp (units/h), err_rate, implied_wage ($/h),
     wage_parity, episodes, speed, care. Pass `workcell` to reuse one physics client across calls (a sweep does).
     """
-    speed, care = check_action(speed, care)
+    speed, care = ACTION.parse((speed, care))
     if int(episodes) < 1:
         raise ValueError(f"episodes must be at least 1, got {episodes!r}")
     cfg = econ_config or load_economics_config()

@@ -13,7 +13,8 @@ from importlib import resources
 import numpy as np
 import pybullet as p
 
-from v2p_sim.site import DISH_TYPES, SiteConfig
+from v2p.task.dishwashing import DISH_TYPES
+from v2p_sim.site import SiteConfig
 
 COUNTER_TOP = 0.90
 STACK_XY = (-0.55, 0.0)

@@ -14,9 +14,9 @@ from typing import Any, get_type_hints
 
 from v2p.config import CONFIG_DIR, build_dataclass, read_yaml_mapping
 from v2p.errors import ConfigError
+from v2p.task.dishwashing import DISH_TYPES
 
 SITES_DIR = CONFIG_DIR / "sites"
-DISH_TYPES = ("plate", "bowl", "glass")
 
 
 @dataclass(frozen=True)

@@ -24,14 +24,16 @@ visual-only, so a step costs about what an empty gantry costs.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import pybullet as p
 
+from v2p.task.base import CycleResult, WorkEvent
+from v2p.task.dishwashing import ACTION, DISH_TYPES, ERROR_KINDS, STATE
 from v2p_sim import scene as sc
-from v2p_sim.site import DISH_TYPES, SiteConfig, load_site
+from v2p_sim.site import SiteConfig, load_site
 
 DT = 1.0 / 120.0                 # physics step (s): the largest at which the dish contacts stay stable
 SOLVER_ITERATIONS = 20
@@ -55,45 +57,6 @@ IDLE_STEP_MULT = 4               # and while the arm stands still with no dish i
 PRESS_SERVO_SPEED = 0.3          # m/s the pressing z servo aims for: it saturates at its force limit, the press force
 
 PHASE_IDLE, PHASE_PICK, PHASE_SCRUB, PHASE_PLACE = 0, 1, 2, 3
-EVENT_KINDS = ("unit", "dropped", "broken", "dirty", "misplaced")
-ERROR_KINDS = EVENT_KINDS[1:]
-
-STATE_DIM = 12
-STATE_DOC = (
-    "0 next dish is a plate (0/1)",
-    "1 next dish is a bowl (0/1)",
-    "2 next dish is a glass (0/1)",
-    "3 next dish mass (kg)",
-    "4 next dish wet friction coefficient (also the suction seal's friction)",
-    "5 next dish dirt level (0 clean .. 1 needs the full scrub work)",
-    "6 next dish offset from its nominal stack pose (cm)",
-    "7 shift progress: sim time / shift length",
-    "8 running error rate of this shift (errors / attempts, 0 before the first attempt)",
-    "9 running MP of this shift (clean dishes per sim hour / 100)",
-    "10 speed of the previous cycle",
-    "11 care of the previous cycle",
-)
-STATE_LOW = np.zeros(STATE_DIM, dtype=np.float32)
-STATE_HIGH = np.array([1, 1, 1, 5, 2, 1, 10, 2, 1, 10, 1, 1], dtype=np.float32)
-
-
-@dataclass(frozen=True)
-class WorkEvent:
-    kind: str            # "unit" or one of ERROR_KINDS
-    sim_time_s: float
-    dish_index: int      # position of the dish in this shift's stack (0, 1, ...)
-    dish_type: str
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass
-class CycleResult:
-    events: list[WorkEvent]
-    duration_s: float
-
-
 @dataclass(frozen=True)
 class Dish:
     """One dish of the shift, as drawn from the site's ranges."""
@@ -160,17 +123,6 @@ class _AttemptFailed(Exception):
         self.kind = kind
 
 
-def check_action(speed: float, care: float) -> tuple[float, float]:
-    """Validate an action; raise ValueError naming the bad component."""
-    out = []
-    for name, v in (("speed", speed), ("care", care)):
-        v = float(v)
-        if not math.isfinite(v) or not 0.0 <= v <= 1.0:
-            raise ValueError(f"{name} must be a finite number in [0, 1], got {v!r}")
-        out.append(v)
-    return out[0], out[1]
-
-
 class Workcell:
     """The PyBullet dishwashing scene in its own physics client (several may coexist in one process)."""
 
@@ -232,30 +184,18 @@ class Workcell:
 
     # ---------------------------------------------------------------- observations
     def state_vector(self) -> np.ndarray:
-        """The compact state, float32 of STATE_DIM, clipped to [STATE_LOW, STATE_HIGH] (STATE_DOC: the same list).
-
-        0-2  next dish is a plate / bowl / glass (one-hot); the next dish is the one on the stack, or in hand
-        3    next dish mass (kg)
-        4    next dish wet friction coefficient (also the suction seal's friction)
-        5    next dish dirt level (0 clean .. 1 needs the dish type's full scrub work)
-        6    next dish offset from its nominal stack pose (cm)
-        7    shift progress: sim time / shift length
-        8    running error rate of this shift (errors / attempts; 0 before the first attempt)
-        9    running MP of this shift (clean dishes per sim hour / 100)
-        10   speed of the previous cycle
-        11   care of the previous cycle
-        """
+        """The state of `v2p.task.dishwashing.STATE` (its field list documents each value), float32, clipped."""
         d = self._next_dish
         hours = self.sim_time_s / 3600.0
-        v = np.array([
-            d.kind == "plate", d.kind == "bowl", d.kind == "glass",
-            d.mass_kg, d.wet_friction, d.dirt, 100.0 * math.hypot(*d.offset_xy),
-            self.sim_time_s / (self.shift_hours * 3600.0),
-            self.errors / self.attempts if self.attempts else 0.0,
-            (self.units / hours / 100.0) if hours > 0 else 0.0,
-            self._speed, self._care,
-        ], dtype=np.float32)
-        return np.clip(v, STATE_LOW, STATE_HIGH)
+        return STATE.vector({
+            "dish_is_plate": d.kind == "plate", "dish_is_bowl": d.kind == "bowl", "dish_is_glass": d.kind == "glass",
+            "dish_mass_kg": d.mass_kg, "dish_wet_friction": d.wet_friction, "dish_dirt": d.dirt,
+            "dish_offset_cm": 100.0 * math.hypot(*d.offset_xy),
+            "shift_progress": self.sim_time_s / (self.shift_hours * 3600.0),
+            "shift_error_rate": self.errors / self.attempts if self.attempts else 0.0,
+            "shift_mp": (self.units / hours / 100.0) if hours > 0 else 0.0,
+            "last_speed": self._speed, "last_care": self._care,
+        })
 
     def aux_state(self) -> dict:
         """Ground truth at this instant, for encoder training."""
@@ -287,7 +227,7 @@ class Workcell:
         plan: CyclePlan | None = None,
     ) -> CycleResult:
         """Execute one dish cycle (pick, scrub, place) and return its one event: a unit or the first error."""
-        speed, care = check_action(speed, care)
+        speed, care = ACTION.parse((speed, care))  # MessageError (a ValueError) names the bad field
         if not tick_period_s > 0:
             raise ValueError(f"tick_period_s must be positive, got {tick_period_s!r}")
         plan = plan or plan_cycle(speed, care)

@@ -17,9 +17,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from v2p.messages import ACTION_FIELDS
+from v2p.task import topics
+from v2p.task.dishwashing import ACTION
 
-ACTION_TOPIC = "/policy/action"
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 
 
@@ -41,16 +41,16 @@ class Metric:
 
 # /econ/* topics (std_msgs/Float64) as econ_monitor_node publishes them, then the two action components.
 ECON_METRICS: tuple[Metric, ...] = (
-    Metric("mp", "/econ/mp", "Marginal product", "units/h", ".1f"),
-    Metric("error_rate", "/econ/error_rate", "Error rate", "", "%"),
-    Metric("lambda", "/econ/lambda", "SLA multiplier λ", "", ".3f"),
-    Metric("wage_parity", "/econ/wage_parity", "Wage parity ŵ_r/w_h", "", ".3f"),
-    Metric("profit", "/econ/profit", "Profit", "$/h", ".2f"),
-    Metric("spread", "/econ/spread", "Spread ŵ_r − w_h", "$/h", "+.2f"),
-    Metric("s_cust", "/econ/s_cust", "Customer share", "", "%"),
+    Metric("mp", topics.econ_topic("mp"), "Marginal product", "units/h", ".1f"),
+    Metric("error_rate", topics.econ_topic("error_rate"), "Error rate", "", "%"),
+    Metric("lambda", topics.econ_topic("lambda"), "SLA multiplier λ", "", ".3f"),
+    Metric("wage_parity", topics.econ_topic("wage_parity"), "Wage parity ŵ_r/w_h", "", ".3f"),
+    Metric("profit", topics.econ_topic("profit"), "Profit", "$/h", ".2f"),
+    Metric("spread", topics.econ_topic("spread"), "Spread ŵ_r − w_h", "$/h", "+.2f"),
+    Metric("s_cust", topics.econ_topic("s_cust"), "Customer share", "", "%"),
 )
 ACTION_METRICS: tuple[Metric, ...] = tuple(
-    Metric(name, ACTION_TOPIC, f"Action {name}", "", ".3f") for name in ACTION_FIELDS
+    Metric(name, topics.ACTION, f"Action {name}", "", ".3f") for name in ACTION.fields
 )
 METRICS: tuple[Metric, ...] = ECON_METRICS + ACTION_METRICS
 ECON_TOPICS: tuple[str, ...] = tuple(m.topic for m in ECON_METRICS)

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from v2p.errors import V2PError
-from v2p.messages import ACTION_FIELDS
+from v2p.task.dishwashing import ACTION
 
 EXTRA_FILE = "v2p_policy.json"
 FORMAT = "v2p-torchscript-policy/1"
@@ -54,9 +54,9 @@ def build_policy(checkpoint: str | Path, encoder_checkpoint: str | Path | None =
     actor, meta = load_actor(checkpoint)  # CheckpointError (a V2PError) names a missing or corrupt file
     obs_shape = [int(s) for s in meta["spaces"]["obs"]["shape"]]
     act_space = meta["spaces"]["action"]
-    if int(act_space["shape"][0]) != len(ACTION_FIELDS):
+    if int(act_space["shape"][0]) != ACTION.dim:
         raise V2PError(f"{checkpoint}: the actor outputs {act_space['shape'][0]} actions, a V2P policy "
-                       f"outputs {len(ACTION_FIELDS)} ({', '.join(ACTION_FIELDS)})")
+                       f"outputs {ACTION.dim} ({', '.join(ACTION.fields)})")
     encoder = None
     if encoder_checkpoint is not None:
         from v2p.encoders import LATENT_DIM, load_encoder
@@ -75,7 +75,7 @@ def build_policy(checkpoint: str | Path, encoder_checkpoint: str | Path | None =
     info = {
         "format": FORMAT,
         "input": {"shape": ["B", *input_shape], "dtype": input_dtype, "description": input_doc},
-        "output": {"shape": ["B", len(ACTION_FIELDS)], "dtype": "float32", "fields": list(ACTION_FIELDS),
+        "output": {"shape": ["B", ACTION.dim], "dtype": "float32", "fields": list(ACTION.fields),
                    "low": act_space["low"], "high": act_space["high"],
                    "description": "deterministic action: tanh(actor mean) scaled to [low, high]"},
         "checkpoint": str(checkpoint),

@@ -28,19 +28,14 @@ from v2p.config import EconomicsConfig
 from v2p.economics.monitor import EconomicsMonitor
 from v2p.economics.sla import ShiftTally, shift_reward_increment
 from v2p.errors import V2PError
-from v2p.messages import MessageError, SimEvent, parse_action
+from v2p.task import topics
+from v2p.task.dishwashing import ACTION, DISHWASHING, EVENTS
+from v2p.task.errors import MessageError
+from v2p.task.events import SimEvent
 
 if TYPE_CHECKING:
     from v2p.rl import SACConfig
 
-LATENT_TOPIC = "/encoder/latent"
-STATE_TOPIC = "/sim/state"
-ACTION_TOPIC = "/policy/action"
-EVENTS_TOPIC = "/sim/events"
-CLOCK_TOPIC = "/clock"
-ACTION_DIM = 2
-ACTION_LOW = np.zeros(ACTION_DIM, dtype=np.float32)  # speed, care in [0, 1]
-ACTION_HIGH = np.ones(ACTION_DIM, dtype=np.float32)
 
 
 class Record(NamedTuple):
@@ -69,7 +64,7 @@ class Transitions:
     @classmethod
     def empty(cls, obs_dim: int) -> Transitions:
         z = np.zeros((0, obs_dim), dtype=np.float32)
-        return cls(z, np.zeros((0, ACTION_DIM), np.float32), np.zeros(0, np.float32), z.copy(),
+        return cls(z, np.zeros((0, ACTION.dim), np.float32), np.zeros(0, np.float32), z.copy(),
                    np.zeros(0, np.float32))
 
 
@@ -77,7 +72,7 @@ class Transitions:
 class _Step:
     obs: np.ndarray
     tally: ShiftTally  # the shift's counts when the observation was logged
-    action: tuple[float, float] | None = None
+    action: tuple[float, ...] | None = None
 
 
 @dataclass
@@ -103,14 +98,14 @@ class TransitionStream:
     keeps its inner steps (those followed by a next observation).
     """
 
-    def __init__(self, cfg: EconomicsConfig, obs_topic: str = LATENT_TOPIC) -> None:
+    def __init__(self, cfg: EconomicsConfig, obs_topic: str = topics.LATENT) -> None:
         self.cfg, self.obs_topic = cfg, obs_topic
         # the recording's events through the monitor's own code: its dual ascent gives each shift's λ and e*
         self.replay = EconomicsMonitor(cfg)
         self.episode: _Episode | None = None
         self.now_s = 0.0
         self.obs_dim: int | None = None
-        self.rows: list[tuple[np.ndarray, tuple[float, float], float, np.ndarray, float]] = []
+        self.rows: list[tuple[np.ndarray, tuple[float, ...], float, np.ndarray, float]] = []
         self.episodes = 0
         self.skipped: dict[str, int] = {}
 
@@ -118,19 +113,19 @@ class TransitionStream:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
     def feed(self, rec: Record) -> None:
-        if rec.topic == CLOCK_TOPIC:
+        if rec.topic == topics.CLOCK:
             if rec.values and math.isfinite(rec.values[0]):
                 self.now_s = max(self.now_s, rec.values[0])
-        elif rec.topic == EVENTS_TOPIC:
+        elif rec.topic == topics.SIM_EVENTS:
             try:
-                event = SimEvent.from_array(rec.values)
+                event = SimEvent.from_array(rec.values, EVENTS)
             except MessageError:
                 self.skip("bad event")
                 return
             self.on_event(event)
-        elif rec.topic == ACTION_TOPIC:
+        elif rec.topic == topics.ACTION:
             try:
-                action = parse_action(rec.values)
+                action = ACTION.parse(rec.values)
             except MessageError:
                 self.skip("bad action")
                 return
@@ -224,7 +219,7 @@ class TransitionStream:
         return self.take()
 
 
-def align_transitions(records: Iterable[Record], cfg: EconomicsConfig, obs_topic: str = LATENT_TOPIC) -> Transitions:
+def align_transitions(records: Iterable[Record], cfg: EconomicsConfig, obs_topic: str = topics.LATENT) -> Transitions:
     """Transitions from records in log-time order (ties keep their recorded order)."""
     stream = TransitionStream(cfg, obs_topic)
     stream.feed_all(records)
@@ -232,7 +227,7 @@ def align_transitions(records: Iterable[Record], cfg: EconomicsConfig, obs_topic
 
 
 def _values(topic: str, msg: object) -> tuple[float, ...]:
-    if topic == CLOCK_TOPIC:
+    if topic == topics.CLOCK:
         clock = msg.clock  # type: ignore[attr-defined]
         return (clock.sec + clock.nanosec * 1e-9,)
     data = msg.data  # type: ignore[attr-defined]
@@ -241,15 +236,15 @@ def _values(topic: str, msg: object) -> tuple[float, ...]:
     return tuple(float(v) for v in np.asarray(data, dtype=np.float64).reshape(-1))
 
 
-def bag_records(bag: Path | str, obs_topic: str = LATENT_TOPIC) -> list[Record]:
+def bag_records(bag: Path | str, obs_topic: str = topics.LATENT) -> list[Record]:
     """The messages of one bag that the learner reads, in log-time order. BagError names a bad bag."""
     from v2p.bags import read_bag
 
-    topics = (obs_topic, ACTION_TOPIC, EVENTS_TOPIC, CLOCK_TOPIC)
-    return [Record(m.timestamp_ns, m.topic, _values(m.topic, m.data)) for m in read_bag(bag, topics=topics)]
+    wanted = (obs_topic, topics.ACTION, topics.SIM_EVENTS, topics.CLOCK)
+    return [Record(m.timestamp_ns, m.topic, _values(m.topic, m.data)) for m in read_bag(bag, topics=wanted)]
 
 
-def transitions_from_bag(bag: Path | str, cfg: EconomicsConfig, obs_topic: str = LATENT_TOPIC) -> Transitions:
+def transitions_from_bag(bag: Path | str, cfg: EconomicsConfig, obs_topic: str = topics.LATENT) -> Transitions:
     return align_transitions(bag_records(bag, obs_topic), cfg, obs_topic)
 
 
@@ -294,11 +289,8 @@ class BagLearner:
     """
 
     def __init__(self, checkpoint: Path | str, econ: EconomicsConfig, *, sac_config: SACConfig | None = None,
-                 obs_topic: str = LATENT_TOPIC, resume: bool = True, keep: int = 3,
+                 obs_topic: str = topics.LATENT, resume: bool = True, keep: int = 3,
                  log: Callable[[str], None] = print) -> None:
-        from v2p.rl import SACConfig
-        from v2p.rl.config import DISHWASHING_SAC
-
         self.checkpoint = Path(checkpoint)
         if self.checkpoint.exists() and not self.checkpoint.is_dir():
             raise V2PError(f"{self.checkpoint}: exists and is not a folder of checkpoints")
@@ -309,7 +301,7 @@ class BagLearner:
         self.econ = econ
         self.obs_topic = obs_topic
         self.log = log
-        self.sac_config = sac_config if sac_config is not None else SACConfig(**(DISHWASHING_SAC | {"threads": 1}))
+        self.sac_config = sac_config if sac_config is not None else replace(DISHWASHING.sac, threads=1)
         self.model = None  # built at the first bag (the observation size comes from the data) or on resume
         self.trained: list[str] = []  # bags whose transitions are in the buffer, in order
         self.failed: dict[str, str] = {}
@@ -351,7 +343,7 @@ class BagLearner:
         from v2p.rl.sac import SAC
 
         obs_space = gym.spaces.Box(-np.inf, np.inf, shape=(obs_dim,), dtype=np.float32)
-        act_space = gym.spaces.Box(ACTION_LOW, ACTION_HIGH, dtype=np.float32)
+        act_space = gym.spaces.Box(ACTION.low_array, ACTION.high_array, dtype=np.float32)
         self.model = SAC(None, config=self.sac_config, observation_space=obs_space, action_space=act_space)
 
     def _store(self, tr: Transitions, bag: str) -> None:
@@ -360,9 +352,7 @@ class BagLearner:
         if tr.obs.shape[1] != self.model.obs_dim:
             raise V2PError(f"{bag}: observations on {self.obs_topic} have {tr.obs.shape[1]} values, the policy "
                            f"takes {self.model.obs_dim}")
-        low, high = self.model.low, self.model.high
-        unit = (2.0 * (tr.action - low) / (high - low) - 1.0).astype(np.float32)  # env units -> the unit box
-        self.model.replay_buffer.add_batch(tr.obs, unit, tr.reward, tr.next_obs, tr.done)
+        self.model.replay_buffer.add_batch(tr.obs, ACTION.to_unit(tr.action), tr.reward, tr.next_obs, tr.done)
 
     def _read(self, bag: Path | str) -> Transitions:
         """The transitions a bag completes, continuing the stream of its recording (the bags of one folder)."""
@@ -464,7 +454,7 @@ class BagLearner:
 
 
 def learn(bag_dirs: Sequence[Path | str], out: Path | str, steps: int, econ: EconomicsConfig, *,
-          sac_config: SACConfig | None = None, obs_topic: str = LATENT_TOPIC, resume: bool = True,
+          sac_config: SACConfig | None = None, obs_topic: str = topics.LATENT, resume: bool = True,
           log: Callable[[str], None] = print) -> LearnReport:
     """The offline learner: every closed bag under `bag_dirs`, `steps` updates, a new checkpoint version under
     `out` (resumed from the newest version there)."""

@@ -13,11 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from v2p.dashboard import ECON_METRICS
+from v2p.task import topics
+from v2p.task.dishwashing import ACTION
 
 FRAME_ID = "workcell"
-MARKERS_TOPIC = "/viz/markers"
-CAMERA_TOPIC = "/camera/image_raw"
-ACTION_TOPIC = "/policy/action"
 
 Vec3 = tuple[float, float, float]
 RGBA = tuple[float, float, float, float]
@@ -123,9 +122,10 @@ def foxglove_layout() -> str:
         return fl.PlotPanel(title=title, config=fl.PlotConfig(paths=series, show_legend=True))
 
     scene = fl.ThreeDeePanel(title="workcell", config=fl.ThreeDeeConfig(
-        fixed_frame=FRAME_ID, follow_tf=FRAME_ID, topics={MARKERS_TOPIC: fl.BaseRendererRosMarkerTopicSettings(visible=True)}))
+        fixed_frame=FRAME_ID, follow_tf=FRAME_ID,
+        topics={topics.VIZ_MARKERS: fl.BaseRendererRosMarkerTopicSettings(visible=True)}))
     image = fl.ImagePanel(title="camera", config=fl.ImageConfig(
-        image_mode=fl.ImageModeConfig(image_topic=CAMERA_TOPIC)))
+        image_mode=fl.ImageModeConfig(image_topic=topics.CAMERA_IMAGE)))
     left = fl.SplitContainer(direction="column", items=[fl.SplitItem(content=image), fl.SplitItem(content=scene)])
     plots = fl.SplitContainer(direction="column", items=[
         fl.SplitItem(content=plot("output", ["mp", "wage_parity"])),
@@ -135,10 +135,10 @@ def foxglove_layout() -> str:
     ])
     actions = fl.SplitContainer(direction="column", items=[
         fl.SplitItem(content=fl.PlotPanel(title="actions", config=fl.PlotConfig(paths=[
-            fl.PlotSeries(value=f"{ACTION_TOPIC}.data[0]", label="speed"),
-            fl.PlotSeries(value=f"{ACTION_TOPIC}.data[1]", label="care")], show_legend=True))),
+            fl.PlotSeries(value=f"{topics.ACTION}.data[{i}]", label=name) for i, name in enumerate(ACTION.fields)],
+            show_legend=True))),
         fl.SplitItem(content=fl.RawMessagesPanel(title="policy action", config=fl.RawMessagesConfig(
-            topic_path=ACTION_TOPIC, expansion="all"))),
+            topic_path=topics.ACTION, expansion="all"))),
     ])
     layout = fl.Layout(content=fl.SplitContainer(direction="row", items=[
         fl.SplitItem(proportion=1.2, content=left), fl.SplitItem(proportion=1.2, content=plots),

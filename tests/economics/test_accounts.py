@@ -4,7 +4,7 @@ from v2p.cli import main
 from v2p.config import EconomicsConfig
 from v2p.economics.accounts import CSV_NAME, EpisodeAccounts, read_episode_csv, reconcile
 from v2p.economics.monitor import EconomicsMonitor
-from v2p.messages import SimEvent
+from v2p.task.events import SimEvent
 
 
 def _run_episodes(accounts, site, n, s_cust):

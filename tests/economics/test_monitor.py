@@ -2,7 +2,9 @@ import pytest
 
 from v2p.config import EconomicsConfig
 from v2p.economics.monitor import EconomicsMonitor
-from v2p.messages import MessageError, SimEvent, parse_action
+from v2p.task.dishwashing import ACTION, EVENTS
+from v2p.task.errors import MessageError
+from v2p.task.events import SimEvent
 
 
 def _shift(monitor, episode, kinds, cycle_s=30.0):
@@ -40,14 +42,14 @@ def test_rolling_weights_by_hours_and_lambda_persists_across_episodes():
 
 def test_event_round_trip_and_bad_arrays():
     event = SimEvent(3, "dirty", 123.5, 7, "bowl")
-    assert SimEvent.from_array(event.to_array()) == event
+    assert SimEvent.from_array(event.to_array(EVENTS), EVENTS) == event
     for bad in ([1.0, 2.0], [0, 99, 1, 0, 0, 0], [0, 0, float("nan"), 0, 0, 0], [0, 0, 1, 0, 7, 0]):
         with pytest.raises(MessageError):
-            SimEvent.from_array(bad)
+            SimEvent.from_array(bad, EVENTS)
 
 
 @pytest.mark.parametrize("bad", [[0.5], [0.5, 1.5], [float("nan"), 0.5], [0.1, 0.2, 0.3]])
 def test_parse_action_rejects_bad_actions(bad):
     with pytest.raises(MessageError):
-        parse_action(bad)
-    assert parse_action([0.25, 1.0]) == (0.25, 1.0)
+        ACTION.parse(bad)
+    assert ACTION.parse([0.25, 1.0]) == (0.25, 1.0)

@@ -8,7 +8,8 @@ import pytest
 from v2p.bags import bag_info
 from v2p.config import load_economics_config
 from v2p.experiments.recording import record_shifts
-from v2p.learner import STATE_TOPIC, transitions_from_bag
+from v2p.learner import transitions_from_bag
+from v2p.task import topics
 
 CFG = load_economics_config()
 
@@ -22,17 +23,17 @@ def test_recorded_shifts_become_one_transition_per_dish_cycle_with_the_behaviour
 
     bag = record_shifts(tmp_path / "rec", "default", episodes=2, seed=3, behaviour=fixed, shift_hours=0.03)
     counts = {t.name: t.message_count for t in bag_info(bag).topics}
-    tr = transitions_from_bag(bag, CFG, STATE_TOPIC)
+    tr = transitions_from_bag(bag, CFG, topics.SIM_STATE)
     assert tr.episodes == 2 and len(tr) == len(taken) >= 2
     np.testing.assert_allclose(tr.obs, np.stack(taken), rtol=0, atol=0)
     np.testing.assert_allclose(tr.action, np.tile([0.5, 0.9], (len(tr), 1)), atol=1e-6)
     assert tr.done.sum() == 2 and tr.done[-1] == 1.0
-    assert counts[STATE_TOPIC] == counts["/policy/action"] == len(taken)
+    assert counts[topics.SIM_STATE] == counts["/policy/action"] == len(taken)
 
 
 def test_the_same_seed_records_the_same_shifts_and_bad_arguments_are_refused(tmp_path):
-    a = transitions_from_bag(record_shifts(tmp_path / "a", "default", 1, seed=5, shift_hours=0.02), CFG, STATE_TOPIC)
-    b = transitions_from_bag(record_shifts(tmp_path / "b", "default", 1, seed=5, shift_hours=0.02), CFG, STATE_TOPIC)
+    a = transitions_from_bag(record_shifts(tmp_path / "a", "default", 1, seed=5, shift_hours=0.02), CFG, topics.SIM_STATE)
+    b = transitions_from_bag(record_shifts(tmp_path / "b", "default", 1, seed=5, shift_hours=0.02), CFG, topics.SIM_STATE)
     np.testing.assert_array_equal(a.obs, b.obs)
     np.testing.assert_array_equal(a.reward, b.reward)
     with pytest.raises(ValueError, match="episodes"):

@@ -17,7 +17,8 @@ import time
 import pytest
 from rich.console import Console
 
-from v2p.dashboard import ACTION_TOPIC, DashboardState, render, sparkline
+from v2p.dashboard import DashboardState, render, sparkline
+from v2p.task.topics import ACTION as ACTION_TOPIC
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>78]")
 

@@ -12,7 +12,8 @@ import pybullet as p
 import pytest
 import yaml
 
-from v2p.viz import FRAME_ID, MARKERS_TOPIC, economics_labels, foxglove_layout, station_labels, workcell_boxes
+from v2p.task.topics import VIZ_MARKERS as MARKERS_TOPIC
+from v2p.viz import FRAME_ID, economics_labels, foxglove_layout, station_labels, workcell_boxes
 
 ROOT = Path(__file__).resolve().parents[2]
 

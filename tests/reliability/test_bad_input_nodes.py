@@ -27,7 +27,8 @@ from sensor_msgs.msg import Image  # noqa: E402
 from std_msgs.msg import Float32MultiArray, Float64MultiArray, String  # noqa: E402
 
 from node_harness import Driver, node_argv, send_until, wait_until  # noqa: E402
-from v2p.messages import SimEvent  # noqa: E402
+from v2p.task.dishwashing import EVENTS  # noqa: E402
+from v2p.task.events import SimEvent  # noqa: E402
 from v2p_ros.common import float_array, latched_qos, numpy_to_image, reliable_qos, sensor_qos  # noqa: E402
 
 SEED = 9
@@ -45,7 +46,7 @@ def image(encoding: str = "rgb8", height: int | None = None) -> Image:
 
 
 def events(*evs: SimEvent) -> list[Float64MultiArray]:
-    return [Float64MultiArray(data=[float(v) for v in e.to_array()]) for e in evs]
+    return [Float64MultiArray(data=[float(v) for v in e.to_array(EVENTS)]) for e in evs]
 
 
 @dataclass

@@ -111,7 +111,8 @@ def write_lockstep_recording(folder: Any, episodes: int, steps: int, seed: int =
                                                     std_msgs__msg__MultiArrayLayout as Layout)
 
     from v2p.bags import BagWriter
-    from v2p.messages import SimEvent
+    from v2p.task.dishwashing import EVENTS
+    from v2p.task.events import SimEvent
 
     rng = np.random.default_rng(seed)
     types = {"/encoder/latent": "std_msgs/msg/Float32MultiArray", "/policy/action": "std_msgs/msg/Float32MultiArray",
@@ -131,7 +132,7 @@ def write_lockstep_recording(folder: Any, episodes: int, steps: int, seed: int =
             return cls(layout=Layout(dim=[], data_offset=0), data=np.asarray(values, dtype))
 
         for ep in range(episodes):
-            write("/sim/events", array(F64A, SimEvent(ep, "episode_start", sim_s, episode_hours=0.01).to_array(),
+            write("/sim/events", array(F64A, SimEvent(ep, "episode_start", sim_s, episode_hours=0.01).to_array(EVENTS),
                                        np.float64))
             start = sim_s
             for k in range(steps):
@@ -140,8 +141,8 @@ def write_lockstep_recording(folder: Any, episodes: int, steps: int, seed: int =
                 sim_s += 15.0
                 write("/clock", Clock(clock=Time(sec=int(sim_s), nanosec=0)))
                 kind = "unit" if rng.random() < 0.8 else "dropped"
-                write("/sim/events", array(F64A, SimEvent(ep, kind, sim_s, k, "plate").to_array(), np.float64))
+                write("/sim/events", array(F64A, SimEvent(ep, kind, sim_s, k, "plate").to_array(EVENTS), np.float64))
             write("/sim/events", array(F64A, SimEvent(ep, "episode_end", sim_s,
-                                                      episode_hours=(sim_s - start) / 3600).to_array(), np.float64))
+                                                      episode_hours=(sim_s - start) / 3600).to_array(EVENTS), np.float64))
             write("/econ/lambda", F64(data=0.5 * ep))
         return writer.bags[0]

@@ -79,14 +79,15 @@ def check_recording(record: Path, run_dir: Path) -> tuple[Path, int]:
     from v2p.economics.accounts import CSV_NAME, read_episode_csv
     from v2p.config import load_economics_config
     from v2p.economics.monitor import EconomicsMonitor
-    from v2p.messages import SimEvent
+    from v2p.task.dishwashing import EVENTS
+    from v2p.task.events import SimEvent
 
     info = bag_info(record / "run")
     counts = {t.name: t.message_count for t in info.topics}
     assert set(TOPICS) <= set(counts), sorted(set(TOPICS) - set(counts))
     (bag,) = info.bags
     assert mcap_topic_counts(bag) == Counter({k: v for k, v in counts.items() if v})
-    events = [SimEvent.from_array(m.data.data.tolist()) for m in read_bag(record / "run", topics=["/sim/events"])]
+    events = [SimEvent.from_array(m.data.data.tolist(), EVENTS) for m in read_bag(record / "run", topics=["/sim/events"])]
     kinds = Counter(e.kind for e in events)
     assert kinds["episode_start"] == kinds["episode_end"] == 2
     steps = len(events) - 4  # one unit or error per control step (dish cycle)

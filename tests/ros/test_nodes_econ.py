@@ -18,7 +18,8 @@ from std_msgs.msg import Float32MultiArray, Float64, Float64MultiArray  # noqa: 
 from node_harness import Driver, node_argv, wait_until  # noqa: E402
 from v2p.config import load_economics_config  # noqa: E402
 from v2p.economics.monitor import EconomicsMonitor  # noqa: E402
-from v2p.messages import SimEvent  # noqa: E402
+from v2p.task.dishwashing import EVENTS  # noqa: E402
+from v2p.task.events import SimEvent  # noqa: E402
 from v2p_ros.common import float_array, reliable_qos  # noqa: E402
 
 SCALARS = {"mp": "mp", "error_rate": "err_rate", "lambda": "lam", "spread": "spread", "wage_parity": "wage_parity",
@@ -60,13 +61,13 @@ def test_episode_figures_match_the_core_and_bad_input_changes_nothing(driver, pr
     episode.append(SimEvent(0, "episode_end", 75.0, episode_hours=75.0 / 3600.0))
     bad = [[0, 99, 5.0, 0, 0, 0], [0, 0, math.nan, 0, 0, 0], [0, 0, 5.0], [-1, 0, 5.0, 0, 0, 0]]
     for ev in episode[:3]:
-        events_pub.publish(event_msg(ev.to_array()))
+        events_pub.publish(event_msg(ev.to_array(EVENTS)))
     for values in bad:  # would count as units, or corrupt the tally, if they were accepted
         events_pub.publish(event_msg(values))
     action_pub.publish(float_array([1.2, 0.5]))
     action_pub.publish(float_array([0.6, 0.4]))
     for ev in episode[3:]:
-        events_pub.publish(event_msg(ev.to_array()))
+        events_pub.publish(event_msg(ev.to_array(EVENTS)))
 
     wait_until(lambda: all(driver.count(f"/econ/{n}") >= 1 for n in SCALARS) and summaries, 20.0, "figures")
     monitor = EconomicsMonitor(load_economics_config(), s_cust=0.4)  # the file's share, read at the episode end

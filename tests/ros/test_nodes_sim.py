@@ -19,7 +19,8 @@ from sensor_msgs.msg import Image  # noqa: E402
 from std_msgs.msg import Float32MultiArray, Float64MultiArray  # noqa: E402
 
 from node_harness import Driver, node_argv, wait_until  # noqa: E402
-from v2p.messages import SimEvent  # noqa: E402
+from v2p.task.dishwashing import EVENTS  # noqa: E402
+from v2p.task.events import SimEvent  # noqa: E402
 from v2p_ros.common import float_array, image_to_numpy, reliable_qos, sensor_qos  # noqa: E402
 
 
@@ -47,7 +48,7 @@ def test_lockstep_sim_ignores_invalid_actions_falls_back_to_safe_and_exits_after
     action_pub.publish(float_array([1.5, 0.2]))
     action_pub.publish(float_array([math.nan, 0.5]))
     wait_until(lambda: sim.output().count("ignoring /policy/action") == 2, 10.0, "two rejections")
-    assert len(events) == 1 and SimEvent.from_array(events[0].data).kind == "episode_start"
+    assert len(events) == 1 and SimEvent.from_array(events[0].data, EVENTS).kind == "episode_start"
     assert len(states) == 1  # no cycle ran on an invalid action
     action_pub.publish(float_array([0.7, 0.3]))
     wait_until(lambda: len(states) >= 2, 30.0, "the second state")
@@ -67,7 +68,7 @@ def test_lockstep_sim_ignores_invalid_actions_falls_back_to_safe_and_exits_after
     if len(states) >= 3:
         np.testing.assert_allclose(np.array(states[2].data)[10:12], [0.25, 0.95], rtol=1e-6)
 
-    parsed = [SimEvent.from_array(m.data) for m in events]
+    parsed = [SimEvent.from_array(m.data, EVENTS) for m in events]
     kinds = [e.kind for e in parsed]
     assert kinds[0] == "episode_start" and kinds[-1] == "episode_end"
     work = [e for e in parsed if e.kind not in ("episode_start", "episode_end")]

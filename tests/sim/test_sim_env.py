@@ -10,6 +10,7 @@ from gymnasium.utils.env_checker import check_env
 import v2p_sim
 from v2p.config import load_economics_config
 from v2p.economics.sla import ShiftTally
+from v2p.task.dishwashing import STATE
 
 from sim_helpers import SHORT_SHIFT_H
 
@@ -29,7 +30,7 @@ def test_image_observations_and_render() -> None:
         check_env(env.unwrapped)
         obs, _ = env.reset(seed=1)
         assert obs["image"].shape == (32, 32, 3) and obs["image"].dtype == np.uint8
-        assert obs["state"].shape == (v2p_sim.STATE_DIM,)
+        assert obs["state"].shape == (STATE.dim,)
         assert env.render().shape == (32, 32, 3)
     finally:
         env.close()

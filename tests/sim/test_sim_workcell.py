@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from v2p_sim import STATE_DIM, STATE_DOC, Workcell
-from v2p_sim.workcell import STATE_HIGH, STATE_LOW
+from v2p.task.dishwashing import STATE
+from v2p_sim import Workcell
 
 ACTIONS = [(0.7, 0.9), (1.0, 0.0), (0.4, 0.6)]
 
@@ -95,11 +95,11 @@ def test_tick_clock_phases_and_scrubbing() -> None:
 def test_state_vector_documented_and_bounded() -> None:
     wc = Workcell("customer_bistro", seed=8)
     try:
-        assert len(STATE_DOC) == STATE_DIM
+        assert len(STATE.doc) == STATE.dim
         for _ in range(2):
             v = wc.state_vector()
-            assert v.shape == (STATE_DIM,) and v.dtype == np.float32
-            assert np.all(v >= STATE_LOW) and np.all(v <= STATE_HIGH)
+            assert v.shape == (STATE.dim,) and v.dtype == np.float32
+            assert np.all(v >= STATE.low) and np.all(v <= STATE.high)
             assert v[:3].sum() == 1.0  # the next dish's type, one-hot
             wc.run_cycle(0.5, 0.8)
         assert v[7] > 0 and (v[10], v[11]) == pytest.approx((0.5, 0.8))

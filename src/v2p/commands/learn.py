@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 
 from v2p.cli_types import non_negative_int, positive_int
+from v2p.task import topics
+from v2p.task.dishwashing import DISHWASHING
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,11 +19,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="CKPT",
                    help="checkpoint directory to write (resumed from when it exists, unless --fresh)")
     p.add_argument("--steps", type=non_negative_int, required=True, help="SAC gradient steps to take")
-    p.add_argument("--batch-size", type=positive_int, default=256, help="SAC batch size (default 256)")
-    p.add_argument("--buffer-size", type=positive_int, default=100_000, help="replay capacity (default 100000)")
+    p.add_argument("--batch-size", type=positive_int, default=DISHWASHING.sac.batch_size,
+                   help=f"SAC batch size (default {DISHWASHING.sac.batch_size})")
+    p.add_argument("--buffer-size", type=positive_int, default=DISHWASHING.sac.buffer_size,
+                   help=f"replay capacity (default {DISHWASHING.sac.buffer_size})")
     p.add_argument("--seed", type=int, default=0, help="seed of the networks and of batch sampling (default 0)")
-    p.add_argument("--obs-topic", default="/encoder/latent",
-                   help="observation topic: /encoder/latent (default) or /sim/state")
+    p.add_argument("--obs-topic", default=topics.LATENT,
+                   help=f"observation topic: {topics.LATENT} (default) or {topics.SIM_STATE}")
     p.add_argument("--economics", default=None, help="economics YAML for the reward (default config/economics.yaml)")
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
     p.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads (default 1)")
@@ -32,12 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from v2p.config import load_economics_config
     from v2p.learner import learn
-    from v2p.rl import SACConfig
-    from v2p.rl.config import DISHWASHING_SAC
-
     econ = load_economics_config(args.economics)
-    sac = SACConfig(**(DISHWASHING_SAC | dict(batch_size=args.batch_size, buffer_size=args.buffer_size,
-                                              seed=args.seed, device=args.device, threads=args.threads)))
+    sac = replace(DISHWASHING.sac, batch_size=args.batch_size, buffer_size=args.buffer_size, seed=args.seed,
+                  device=args.device, threads=args.threads)
     log = (lambda msg: print(msg, file=sys.stderr)) if args.json else print
     report = learn(args.bags, args.out, args.steps, econ, sac_config=sac, obs_topic=args.obs_topic,
                    resume=not args.fresh, log=log)

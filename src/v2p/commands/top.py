@@ -12,9 +12,9 @@ from typing import Any
 
 from v2p.cli_types import positive
 from v2p.errors import V2PError
-from v2p.messages import summary_error_target
+from v2p.economics.monitor import summary_error_target
+from v2p.task import topics
 
-SUMMARY_TOPIC = "/econ/summary"
 MAX_DOMAIN_ID = 232  # the highest domain id Fast DDS maps to valid UDP ports
 
 
@@ -52,7 +52,7 @@ class TopListener:
         from diagnostic_msgs.msg import DiagnosticArray
         from std_msgs.msg import Float32MultiArray, Float64
 
-        from v2p.dashboard import ACTION_TOPIC, ECON_TOPICS
+        from v2p.dashboard import ECON_TOPICS
 
         self.state = state
         self.lock = threading.Lock()
@@ -64,9 +64,9 @@ class TopListener:
         qos = QoSProfile(depth=10, history=HistoryPolicy.KEEP_LAST, reliability=ReliabilityPolicy.BEST_EFFORT)
         for topic in ECON_TOPICS:
             self.node.create_subscription(Float64, topic, lambda msg, t=topic: self._record(t, [msg.data]), qos)
-        self.node.create_subscription(Float32MultiArray, ACTION_TOPIC,
-                                      lambda msg: self._record(ACTION_TOPIC, list(msg.data)), qos)
-        self.node.create_subscription(DiagnosticArray, SUMMARY_TOPIC, self._on_summary, qos)
+        self.node.create_subscription(Float32MultiArray, topics.ACTION,
+                                      lambda msg: self._record(topics.ACTION, list(msg.data)), qos)
+        self.node.create_subscription(DiagnosticArray, topics.ECON_SUMMARY, self._on_summary, qos)
         self.executor = SingleThreadedExecutor(context=self.context)
         self.executor.add_node(self.node)
         self.thread = threading.Thread(target=self._spin, name="v2p-top-ros", daemon=True)

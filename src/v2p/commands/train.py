@@ -17,6 +17,7 @@ from pathlib import Path
 
 from v2p.cli_types import positive_int
 from v2p.errors import V2PError
+from v2p.task.dishwashing import DISHWASHING
 
 ENV_ID = "V2PDishwashing-v0"
 FINAL_WINDOW = 10  # shifts averaged for the final figures
@@ -39,9 +40,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="SAC setting, e.g. --set learning_starts=50 (repeatable)")
     p.add_argument("--json", action="store_true", help="print the final figures as one JSON object")
     p.set_defaults(func=run)
-
-
-from v2p.rl.config import DISHWASHING_SAC as TASK_DEFAULTS  # noqa: E402  (one home for the task's settings)
 
 
 def make_env(site: str, encoder: str, encoder_checkpoint: Path | None, econ, device: str):
@@ -73,14 +71,14 @@ def run(args: argparse.Namespace) -> int:
     from v2p.rl.overrides import parse_overrides
 
     econ = load_economics_config(args.economics)
-    overrides = {**TASK_DEFAULTS, **parse_overrides(args.overrides)}
+    overrides = parse_overrides(args.overrides)
     overrides.setdefault("seed", args.seed)
     overrides.setdefault("device", args.device)
     if args.threads is not None:
         overrides["threads"] = args.threads
     out = args.out or Path("runs") / f"train-{Path(str(args.site)).stem}-seed{args.seed}"
     env = make_env(args.site, args.encoder, args.encoder_checkpoint, econ, args.device)
-    model = SAC(env, log_dir=out, econ_cfg=econ, **overrides)
+    model = SAC(env, config=DISHWASHING.sac, log_dir=out, econ_cfg=econ, **overrides)
     sla = SLAConstraint(econ)
     limit = EpisodeLimit(args.episodes)
     model.learn(10**12, callback=[sla, limit], progress_bar=not args.json and sys.stderr.isatty())

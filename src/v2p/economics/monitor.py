@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import asdict, dataclass
 
@@ -9,7 +10,8 @@ from v2p.config import EconomicsConfig
 from v2p.economics.labor import error_rate, implied_wage, marginal_product, profit_per_hour, wage_parity
 from v2p.economics.sla import DualAscent
 from v2p.economics.spread import spread_allocation
-from v2p.messages import ERROR_KINDS, SimEvent
+from v2p.task.dishwashing import EVENTS
+from v2p.task.events import EventVocabulary, SimEvent
 
 
 @dataclass(frozen=True)
@@ -60,14 +62,16 @@ def episode_economics(
 class EconomicsMonitor:
     """Folds /sim/events into episodes; keeps the running shift and a rolling window of finished ones."""
 
-    def __init__(self, cfg: EconomicsConfig, s_cust: float = 0.0, window: int = 10) -> None:
+    def __init__(self, cfg: EconomicsConfig, s_cust: float = 0.0, window: int = 10,
+                 vocabulary: EventVocabulary = EVENTS) -> None:
         self.cfg = cfg
+        self.vocabulary = vocabulary  # the task's error kinds
         self.s_cust = s_cust
         self.dual = DualAscent(cfg.sla)
         self.history: deque[EpisodeEconomics] = deque(maxlen=window)
         self.episode: int | None = None
         self.units = 0
-        self.errors_by_kind = dict.fromkeys(ERROR_KINDS, 0)
+        self.errors_by_kind = dict.fromkeys(vocabulary.error_kinds, 0)
         self.last_time_s = 0.0
         self.start_time_s = 0.0
 
@@ -100,7 +104,7 @@ class EconomicsMonitor:
     def _start(self, event: SimEvent) -> None:
         self.episode = event.episode
         self.units = 0
-        self.errors_by_kind = dict.fromkeys(ERROR_KINDS, 0)
+        self.errors_by_kind = dict.fromkeys(self.vocabulary.error_kinds, 0)
         self.start_time_s = event.sim_time_s
 
     def running(self) -> dict[str, float] | None:
@@ -127,3 +131,18 @@ class EconomicsMonitor:
         wage = implied_wage(mp, err, self.cfg)
         return {"mp": mp, "err_rate": err, "implied_wage": wage, "wage_parity": wage_parity(wage, self.cfg),
                 "spread": wage - self.cfg.human_wage, "episodes": float(len(self.history)), "hours": hours}
+
+
+def summary_error_target(statuses: list) -> float | None:
+    """The e* an /econ/summary (diagnostic_msgs/DiagnosticArray `status` list) reports, if it holds a valid one."""
+    for status in statuses:
+        for kv in status.values:
+            if kv.key != "error_target":
+                continue
+            try:
+                target = float(kv.value)
+            except ValueError:
+                continue
+            if math.isfinite(target) and 0.0 < target < 1.0:
+                return target
+    return None

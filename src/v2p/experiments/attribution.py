@@ -188,12 +188,14 @@ class PairTrainer:
         self._arms: dict[tuple[tuple[str, ...], int], object] = {}  # (bags, seed) -> fine-tuned SAC
 
     def _fit(self, bags: list[str], out: Path, seed: int, resume: bool) -> str:
-        from v2p.learner import STATE_TOPIC, learn
-        from v2p.rl import SACConfig
-        from v2p.rl.config import DISHWASHING_SAC
+        from dataclasses import replace
 
-        sac = SACConfig(**(DISHWASHING_SAC | dict(seed=seed, threads=1)))
-        report = learn(bags, out, self.steps, self.econ, sac_config=sac, obs_topic=STATE_TOPIC, resume=resume,
+        from v2p.learner import learn
+        from v2p.task import topics
+        from v2p.task.dishwashing import DISHWASHING
+
+        sac = replace(DISHWASHING.sac, seed=seed, threads=1)
+        report = learn(bags, out, self.steps, self.econ, sac_config=sac, obs_topic=topics.SIM_STATE, resume=resume,
                        log=self.log)
         return str(report.checkpoint)
 

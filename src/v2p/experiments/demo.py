@@ -188,8 +188,8 @@ def run_demo(run_dir: Path, budget: DemoBudget, cfg: EconomicsConfig, seed: int 
     from v2p.encoders import make_encoder, save_encoder
     from v2p.experiments.attribution import bag_folders_transitions, data_novelty, measure_attribution
     from v2p.experiments.frontier import save_csv, save_npz, sweep
-    from v2p.learner import STATE_TOPIC
-    from v2p_sim import STATE_DIM
+    from v2p.task import topics
+    from v2p.task.dishwashing import STATE
 
     run_dir.mkdir(parents=True, exist_ok=True)
     state = RunState.load(run_dir)
@@ -201,7 +201,7 @@ def run_demo(run_dir: Path, budget: DemoBudget, cfg: EconomicsConfig, seed: int 
 
     if not (run_dir / "encoder").exists():  # one frozen MLP encoder for the whole run, shared by every launch
         torch.manual_seed(seed)
-        save_encoder(make_encoder("mlp", state_dim=STATE_DIM), run_dir / "encoder")
+        save_encoder(make_encoder("mlp", state_dim=STATE.dim), run_dir / "encoder")
     estimator = load_estimator(run_dir, cfg)
 
     if "frontier" not in state.done:
@@ -247,8 +247,8 @@ def run_demo(run_dir: Path, budget: DemoBudget, cfg: EconomicsConfig, seed: int 
     if "attribute" not in state.done:
         progress("attribute", 0, budget.attribution_seeds)
         platform_bags, customer_bags = [bags / "platform"], [bags / "customer"]
-        reference = bag_folders_transitions(platform_bags, cfg, STATE_TOPIC)
-        state.novelty = data_novelty(reference, bag_folders_transitions(customer_bags, cfg, STATE_TOPIC), seed)
+        reference = bag_folders_transitions(platform_bags, cfg, topics.SIM_STATE)
+        state.novelty = data_novelty(reference, bag_folders_transitions(customer_bags, cfg, topics.SIM_STATE), seed)
         attribution = measure_attribution(CUSTOMER_SITE, platform_bags, customer_bags,
                                           list(range(seed, seed + budget.attribution_seeds)),
                                           budget.attribution_steps, budget.attribution_eval_episodes,

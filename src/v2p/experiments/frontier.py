@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from v2p.config import EconomicsConfig, load_economics_config
+from v2p.task.dishwashing import ERROR_KINDS
 
-ERROR_KINDS = ("dropped", "broken", "dirty", "misplaced")
 
 
 @dataclass(frozen=True)

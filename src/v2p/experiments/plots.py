@@ -10,6 +10,7 @@ from v2p.config import EconomicsConfig
 from v2p.economics.accounts import CSV_NAME, LEDGER_NAME, read_episode_csv
 from v2p.economics.ledger import open_existing_ledger
 from v2p.errors import V2PError
+from v2p.task import topics
 
 
 def _pyplot():
@@ -91,8 +92,8 @@ def mean_action(bag_folder: Path) -> tuple[float, float]:
     from v2p.bags import find_bags, read_bag
 
     actions = [tuple(m.data.data) for bag in find_bags(bag_folder, complete_only=True)
-               for m in read_bag(bag, topics=["/policy/action"])]
+               for m in read_bag(bag, topics=[topics.ACTION])]
     if not actions:
-        raise V2PError(f"{bag_folder}: no /policy/action messages recorded")
+        raise V2PError(f"{bag_folder}: no {topics.ACTION} messages recorded")
     speed, care = np.mean(np.array(actions, dtype=float), axis=0)
     return float(speed), float(care)

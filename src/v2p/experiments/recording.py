@@ -15,13 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from v2p.learner import ACTION_TOPIC, CLOCK_TOPIC, EVENTS_TOPIC, STATE_TOPIC
-from v2p.messages import SimEvent
+from v2p.task import topics
+from v2p.task.dishwashing import EVENTS
+from v2p.task.events import SimEvent
 
 Behaviour = Callable[[np.ndarray, np.random.Generator], tuple[float, float]]  # (state, rng) -> (speed, care)
 
-TOPIC_TYPES = {STATE_TOPIC: "std_msgs/msg/Float32MultiArray", ACTION_TOPIC: "std_msgs/msg/Float32MultiArray",
-               EVENTS_TOPIC: "std_msgs/msg/Float64MultiArray", CLOCK_TOPIC: "rosgraph_msgs/msg/Clock"}
+TOPIC_TYPES = {topics.SIM_STATE: "std_msgs/msg/Float32MultiArray", topics.ACTION: "std_msgs/msg/Float32MultiArray",
+               topics.SIM_EVENTS: "std_msgs/msg/Float64MultiArray", topics.CLOCK: "rosgraph_msgs/msg/Clock"}
 
 
 def uniform_behaviour(state: np.ndarray, rng: np.random.Generator) -> tuple[float, float]:
@@ -63,11 +64,11 @@ def record_shifts(folder: Path | str, site: str, episodes: int, seed: int, behav
                 writer.write_raw(topic, stamp_ns, writer.typestore.serialize_cdr(msg, TOPIC_TYPES[topic]))
 
             def event(ev: SimEvent) -> None:
-                write(EVENTS_TOPIC, F64(layout=Layout(dim=[], data_offset=0), data=np.asarray(ev.to_array())))
+                write(topics.SIM_EVENTS, F64(layout=Layout(dim=[], data_offset=0), data=np.asarray(ev.to_array(EVENTS))))
 
             def clock(sim_s: float) -> None:
                 sec = int(sim_s)
-                write(CLOCK_TOPIC, Clock(clock=Time(sec=sec, nanosec=int(round((sim_s - sec) * 1e9)) % 1_000_000_000)))
+                write(topics.CLOCK, Clock(clock=Time(sec=sec, nanosec=int(round((sim_s - sec) * 1e9)) % 1_000_000_000)))
 
             for k in range(episodes):
                 episode = first_episode + k
@@ -76,9 +77,9 @@ def record_shifts(folder: Path | str, site: str, episodes: int, seed: int, behav
                 event(SimEvent(episode, "episode_start", offset_s, episode_hours=workcell.shift_hours))
                 while not workcell.shift_done:
                     state = workcell.state_vector()
-                    write(STATE_TOPIC, F32(layout=Layout(dim=[], data_offset=0), data=state.astype(np.float32)))
+                    write(topics.SIM_STATE, F32(layout=Layout(dim=[], data_offset=0), data=state.astype(np.float32)))
                     speed, care = behaviour(state, rng)
-                    write(ACTION_TOPIC, F32(layout=Layout(dim=[], data_offset=0),
+                    write(topics.ACTION, F32(layout=Layout(dim=[], data_offset=0),
                                             data=np.asarray([speed, care], np.float32)))
                     result = workcell.run_cycle(speed, care)
                     clock(offset_s + workcell.sim_time_s)

@@ -1,17 +1,26 @@
 """The SAC learner: `SAC` (SB3-style trainer), `SACAgent` (nets + one fused update, for learners that build
 their own batches), replay buffers, kNN novelty, the SLA constraint hook and safetensors checkpoints.
 
-Importing this package imports torch; import it inside CLI handlers.
+Names are imported on first use, so `from v2p.rl.config import SACConfig` (the task presets do) costs no torch
+import; `from v2p.rl import SAC` imports torch.
 """
 
-from v2p.rl.agent import SACAgent
-from v2p.rl.callbacks import Callback
-from v2p.rl.checkpoint import CheckpointError, load_actor
-from v2p.rl.config import SACConfig, free_cores
-from v2p.rl.constraint import SLAConstraint
-from v2p.rl.novelty import NoveltyEstimator
-from v2p.rl.replay import Batch, PrioritizedReplayBuffer, ReplayBuffer
-from v2p.rl.sac import SAC, evaluate
+from __future__ import annotations
 
-__all__ = ["SAC", "SACAgent", "SACConfig", "Callback", "CheckpointError", "load_actor", "SLAConstraint",
-           "NoveltyEstimator", "ReplayBuffer", "PrioritizedReplayBuffer", "Batch", "evaluate", "free_cores"]
+import importlib
+from typing import Any
+
+_HOMES = {
+    "SAC": "sac", "evaluate": "sac", "SACAgent": "agent", "Callback": "callbacks", "CheckpointError": "checkpoint",
+    "load_actor": "checkpoint", "SACConfig": "config", "free_cores": "config", "SLAConstraint": "constraint",
+    "NoveltyEstimator": "novelty", "Batch": "replay", "PrioritizedReplayBuffer": "replay", "ReplayBuffer": "replay",
+}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'v2p.rl' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"v2p.rl.{_HOMES[name]}"), name)
+    globals()[name] = value
+    return value

@@ -11,12 +11,6 @@ from v2p.errors import V2PError
 REPLAY_KINDS = ("uniform", "novelty")
 
 
-# The dishwashing task: short shifts (10-25 cycles) of a slow simulator (a dish cycle costs far more than an
-# update), and rewards of a few tenths of $/h per cycle: so several updates per cycle, and α starting at 0.1
-# rather than 1 so that the entropy bonus does not swamp the economics for the first thousands of cycles.
-# `v2p train`, the learner node, `v2p learn` and the attribution pair all start from these.
-DISHWASHING_SAC = dict(learning_starts=64, batch_size=256, buffer_size=200_000, gradient_steps=4, ent_coef="auto_0.1")
-
 
 @dataclass(frozen=True)
 class SACConfig:

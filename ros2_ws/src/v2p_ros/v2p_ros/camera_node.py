@@ -19,6 +19,7 @@ import numpy as np
 from sensor_msgs.msg import CameraInfo, Image
 
 from v2p.errors import V2PError
+from v2p.task import topics
 from v2p_ros.common import (V2PNode, declare, image_to_numpy, numpy_to_image, reliable_qos, sensor_qos,
                             spin_node)
 
@@ -65,12 +66,12 @@ class CameraNode(V2PNode):
             raise V2PError(f"parameter source must be one of {SOURCES}, got {self.source!r}")
         # Published reliable (keep-last 5): sensor-data (best-effort) subscribers still match, and the recorder
         # then subscribes reliable; best effort lost 63% of 640x480 frames at 30 Hz in the recorder benchmark.
-        self.image_pub = self.create_publisher(Image, "/camera/image_raw", reliable_qos(5))
-        self.info_pub = self.create_publisher(CameraInfo, "/camera/camera_info", reliable_qos(5))
+        self.image_pub = self.create_publisher(Image, topics.CAMERA_IMAGE, reliable_qos(5))
+        self.info_pub = self.create_publisher(CameraInfo, topics.CAMERA_INFO, reliable_qos(5))
         self.capture = None
         self.published = 0
         if self.source == "sim":
-            self.create_subscription(Image, "/sim/camera/image", self.on_sim_image, sensor_qos())
+            self.create_subscription(Image, topics.SIM_CAMERA, self.on_sim_image, sensor_qos())
             self.get_logger().info("relaying /sim/camera/image")
             return
         import cv2

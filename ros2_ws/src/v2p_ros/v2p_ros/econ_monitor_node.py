@@ -26,12 +26,12 @@ from v2p.config import load_economics_config, read_yaml_mapping
 from v2p.economics.ledger import S_CUST_SOURCES
 from v2p.economics.monitor import EconomicsMonitor, EpisodeEconomics
 from v2p.errors import V2PError
-from v2p.messages import MessageError, SimEvent, parse_action
+from v2p.task.dishwashing import ACTION, EVENTS
+from v2p.task.errors import MessageError
+from v2p.task.events import SimEvent
+from v2p.task import topics
 from v2p_ros.common import V2PNode, declare, reliable_qos, spin_node
 
-# topic suffix -> the field of an episode's figures it carries
-SCALARS = {"mp": "mp", "error_rate": "err_rate", "lambda": "lam", "spread": "spread", "wage_parity": "wage_parity",
-           "profit": "profit", "s_cust": "s_cust"}
 
 
 def read_s_cust(path: Path, default_source: str) -> tuple[float, str]:
@@ -95,10 +95,11 @@ class EconMonitorNode(V2PNode):
                 raise V2PError(f"parameter run_dir: {folder} is not a folder")
             self.books = EpisodeAccounts(folder, cfg)
         self.add_on_set_parameters_callback(self.on_parameters)
-        self.pubs = {name: self.create_publisher(Float64, f"/econ/{name}", reliable_qos(10)) for name in SCALARS}
-        self.summary_pub = self.create_publisher(DiagnosticArray, "/econ/summary", reliable_qos(10))
-        self.create_subscription(Float64MultiArray, "/sim/events", self.on_event, reliable_qos(1000))
-        self.create_subscription(Float32MultiArray, "/policy/action", self.on_action, reliable_qos(10))
+        self.pubs = {name: self.create_publisher(Float64, topics.econ_topic(name), reliable_qos(10))
+                     for name in topics.ECON_SCALARS}
+        self.summary_pub = self.create_publisher(DiagnosticArray, topics.ECON_SUMMARY, reliable_qos(10))
+        self.create_subscription(Float64MultiArray, topics.SIM_EVENTS, self.on_event, reliable_qos(1000))
+        self.create_subscription(Float32MultiArray, topics.ACTION, self.on_action, reliable_qos(10))
         if rate > 0:
             self.create_timer(1.0 / rate, self.publish_running)
         self.last_action: tuple[float, float] | None = None
@@ -113,13 +114,13 @@ class EconMonitorNode(V2PNode):
 
     def on_action(self, msg: Float32MultiArray) -> None:
         try:
-            self.last_action = parse_action(msg.data)
+            self.last_action = ACTION.parse(msg.data)
         except MessageError as exc:
             self.get_logger().error(f"ignoring /policy/action: {exc}")
 
     def on_event(self, msg: Float64MultiArray) -> None:
         try:
-            event = SimEvent.from_array(msg.data)
+            event = SimEvent.from_array(msg.data, EVENTS)
         except MessageError as exc:
             self.get_logger().error(f"dropping /sim/events message: {exc}")
             return
@@ -169,7 +170,7 @@ class EconMonitorNode(V2PNode):
         self.publish("running", figures)
 
     def publish(self, status: str, figures: dict[str, float]) -> None:
-        for name, field in SCALARS.items():
+        for name, field in topics.ECON_SCALARS.items():
             self.pubs[name].publish(Float64(data=figures[field]))
         values = dict(figures)
         rolling = self.monitor.rolling()

@@ -22,7 +22,10 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Float32MultiArray, Float64MultiArray
 
 from v2p.errors import V2PError
-from v2p.messages import MessageError, SimEvent
+from v2p.task.dishwashing import EVENTS
+from v2p.task.errors import MessageError
+from v2p.task.events import SimEvent
+from v2p.task import topics
 from v2p_ros.common import (V2PNode, array_from_msg, declare, float_array, image_to_numpy, reliable_qos,
                             sensor_qos, spin_node)
 
@@ -78,9 +81,9 @@ class EncoderNode(V2PNode):
         elif self.video:
             self.encoder = make_encoder(kind).eval()
         self._make_mlp = lambda dim: make_encoder("mlp", state_dim=dim).eval()
-        self.latent_pub = self.create_publisher(Float32MultiArray, "/encoder/latent", reliable_qos(10))
+        self.latent_pub = self.create_publisher(Float32MultiArray, topics.LATENT, reliable_qos(10))
         if not self.video or self.mode == "lockstep":  # realtime video runs on its own rate, without a sim
-            self.create_subscription(Float32MultiArray, "/sim/state", self.on_state, reliable_qos(10))
+            self.create_subscription(Float32MultiArray, topics.SIM_STATE, self.on_state, reliable_qos(10))
         self.latent: torch.Tensor | None = None  # video: latent of the clip so far
         self.frame_stamp = Time(clock_type=self.get_clock().clock_type)  # stamp of the newest pushed frame
         self.frames = 0
@@ -88,8 +91,8 @@ class EncoderNode(V2PNode):
         self.tick_due: tuple[Time, float] | None = None  # lockstep video: (sim time of the tick, wall deadline)
         self.wall = Clock(clock_type=ClockType.STEADY_TIME)
         if self.video:
-            self.create_subscription(Image, "/camera/image_raw", self.on_image, sensor_qos())
-            self.create_subscription(Float64MultiArray, "/sim/events", self.on_event, reliable_qos(100))
+            self.create_subscription(Image, topics.CAMERA_IMAGE, self.on_image, sensor_qos())
+            self.create_subscription(Float64MultiArray, topics.SIM_EVENTS, self.on_event, reliable_qos(100))
             if self.mode == "realtime":
                 self.create_timer(1.0 / rate, self.on_rate)
             else:
@@ -143,7 +146,7 @@ class EncoderNode(V2PNode):
 
     def on_event(self, msg: Float64MultiArray) -> None:
         try:
-            event = SimEvent.from_array(msg.data)
+            event = SimEvent.from_array(msg.data, EVENTS)
         except MessageError as exc:
             self.get_logger().error(f"dropping /sim/events message: {exc}")
             return

@@ -14,6 +14,7 @@ With `once`, it pays every update the bags present at start-up are owed, announc
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from rclpy.clock import Clock, ClockType
@@ -21,6 +22,8 @@ from rclpy.duration import Duration
 from std_msgs.msg import String
 
 from v2p.errors import V2PError
+from v2p.task import topics
+from v2p.task.dishwashing import DISHWASHING
 from v2p_ros.common import V2PNode, declare, latched_qos, spin_node
 
 
@@ -28,9 +31,7 @@ class LearnerNode(V2PNode):
     def __init__(self) -> None:
         super().__init__("learner")
         from v2p.config import load_economics_config
-        from v2p.learner import LATENT_TOPIC, BagLearner
-        from v2p.rl import SACConfig
-        from v2p.rl.config import DISHWASHING_SAC
+        from v2p.learner import BagLearner
 
         record_dir = declare(self, "record_dir", "runs/bags", "folder of recordings to watch for closed bags")
         checkpoint = declare(self, "checkpoint", "", "folder of checkpoint versions to write and resume from "
@@ -40,11 +41,12 @@ class LearnerNode(V2PNode):
                              "in the buffer (0: read bags, leave the policy alone)", (0.0, 10_000.0))
         self.round = declare(self, "updates_per_round", 200, "most updates between looks at record_dir and "
                              "checkpoints", (1, 10_000_000))
-        batch = declare(self, "batch_size", 256, "SAC batch size", (1, 1_000_000))
-        buffer = declare(self, "buffer_size", 100_000, "replay capacity in transitions", (1, 100_000_000))
+        batch = declare(self, "batch_size", DISHWASHING.sac.batch_size, "SAC batch size", (1, 1_000_000))
+        buffer = declare(self, "buffer_size", DISHWASHING.sac.buffer_size, "replay capacity in transitions",
+                         (1, 100_000_000))
         seed = declare(self, "seed", 0, "seed of the networks and of batch sampling", (0, 2**31 - 1))
-        obs_topic = declare(self, "obs_topic", LATENT_TOPIC, "observation topic in the bags (/encoder/latent "
-                            "or /sim/state)")
+        obs_topic = declare(self, "obs_topic", topics.LATENT,
+                            f"observation topic in the bags ({topics.LATENT} or {topics.SIM_STATE})")
         config = declare(self, "economics_config", "", "economics YAML for the reward (empty: the default)")
         poll = declare(self, "poll_period_s", 2.0, "wall seconds between looks at record_dir", (0.05, 3600.0))
         self.once = declare(self, "once", False, "exit after training on the bags present at start-up")
@@ -56,9 +58,8 @@ class LearnerNode(V2PNode):
         if self.record_dir.exists() and not self.record_dir.is_dir():
             raise V2PError(f"parameter record_dir: {self.record_dir} is not a folder")
         ckpt = Path(checkpoint).expanduser() if checkpoint else self.record_dir.parent / "checkpoints" / "learner"
-        sac = SACConfig(**(DISHWASHING_SAC | dict(batch_size=batch, buffer_size=buffer, seed=seed, device=device,
-                                                   threads=threads)))
-        self.pub = self.create_publisher(String, "/learner/checkpoint", latched_qos())
+        sac = replace(DISHWASHING.sac, batch_size=batch, buffer_size=buffer, seed=seed, device=device, threads=threads)
+        self.pub = self.create_publisher(String, topics.LEARNER_CHECKPOINT, latched_qos())
         self.learner = BagLearner(ckpt, load_economics_config(config or None), sac_config=sac,
                                   obs_topic=obs_topic, keep=keep, log=self.log)
         if self.learner.saved is not None:  # resumed: its newest version is the current policy

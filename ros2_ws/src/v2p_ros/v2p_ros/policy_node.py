@@ -21,8 +21,9 @@ from std_msgs.msg import Float32MultiArray, String
 
 from v2p.action_limits import ActionLimiter
 from v2p.errors import V2PError
-from v2p.learner import ACTION_HIGH, ACTION_LOW
-from v2p.messages import MessageError, parse_action
+from v2p.task.dishwashing import ACTION
+from v2p.task.errors import MessageError
+from v2p.task import topics
 from v2p_ros.common import (V2PNode, array_from_msg, declare, float_array, latched_qos, reliable_qos,
                             spin_node)
 
@@ -33,8 +34,8 @@ def fresh_actor(obs_dim: int, seed: int) -> torch.nn.Module:
     from v2p.rl.networks import Actor
 
     torch.manual_seed(seed)
-    return Actor(obs_dim, len(ACTION_LOW), SACConfig().net_arch, torch.as_tensor(ACTION_LOW),
-                 torch.as_tensor(ACTION_HIGH)).eval().requires_grad_(False)
+    return Actor(obs_dim, ACTION.dim, SACConfig().net_arch, torch.as_tensor(ACTION.low_array),
+                 torch.as_tensor(ACTION.high_array)).eval().requires_grad_(False)
 
 
 def resolve_checkpoint(path: str) -> Path:
@@ -51,12 +52,12 @@ def load_policy(path: str | Path, obs_dim: int) -> torch.nn.Module:
 
     actor, meta = load_actor(path)
     spaces = meta["spaces"]
-    if tuple(spaces["obs"]["shape"]) != (obs_dim,) or tuple(spaces["action"]["shape"]) != (len(ACTION_LOW),):
+    if tuple(spaces["obs"]["shape"]) != (obs_dim,) or tuple(spaces["action"]["shape"]) != (ACTION.dim,):
         raise V2PError(f"{path}: checkpoint maps {tuple(spaces['obs']['shape'])} observations to "
-                       f"{tuple(spaces['action']['shape'])} actions; this policy needs ({obs_dim},) -> (2,)")
-    if not (torch.equal(actor.action_bias - actor.action_scale, torch.as_tensor(ACTION_LOW))
-            and torch.equal(actor.action_bias + actor.action_scale, torch.as_tensor(ACTION_HIGH))):
-        raise V2PError(f"{path}: checkpoint's action bounds are not [speed, care] in [0, 1]")
+                       f"{tuple(spaces['action']['shape'])} actions; this policy needs ({obs_dim},) -> ({ACTION.dim},)")
+    if not (torch.equal(actor.action_bias - actor.action_scale, torch.as_tensor(ACTION.low_array))
+            and torch.equal(actor.action_bias + actor.action_scale, torch.as_tensor(ACTION.high_array))):
+        raise V2PError(f"{path}: checkpoint's action bounds are not those of {ACTION.fields}: {ACTION.low} .. {ACTION.high}")
     if not all(torch.isfinite(t).all() for t in actor.state_dict().values()):
         raise V2PError(f"{path}: checkpoint holds NaN or infinite weights")
     return actor
@@ -70,7 +71,7 @@ class PolicyNode(V2PNode):
         checkpoint = declare(self, "checkpoint", "", "SAC checkpoint directory; empty: a fresh actor from seed")
         self.seed = declare(self, "seed", 0, "seed of a fresh actor and of stochastic actions", (0, 2**31 - 1))
         self.deterministic = declare(self, "deterministic", True, "act with the mean action (false: sample)")
-        safe = declare(self, "safe_action", [0.2, 1.0], "[speed, care] published when the input goes stale")
+        safe = declare(self, "safe_action", list(ACTION.safe), f"[{', '.join(ACTION.fields)}] published when the input goes stale")
         self.input_timeout_s = declare(self, "input_timeout_s", 60.0,
                                        "latent age (node time) after which the safe action is published",
                                        (0.01, 86400.0))
@@ -79,7 +80,7 @@ class PolicyNode(V2PNode):
         threads = declare(self, "threads", 1, "torch CPU threads", (1, 256))
         self.reload = declare(self, "hot_reload", True, "load checkpoints announced on /learner/checkpoint")
         try:
-            self.safe_action = parse_action(safe)
+            self.safe_action = ACTION.parse(safe)
         except MessageError as exc:
             raise V2PError(f"parameter safe_action: {exc}") from None
         # A robot's commissioning envelope, slew and rate limits (off by default: [0, 1], no slew, no rate cap).
@@ -99,11 +100,11 @@ class PolicyNode(V2PNode):
         # SAC's warm-up (learning_starts): while exploring with no trained weights yet, act uniformly at random
         # so the learner's first bags cover the whole action box, not just a fresh actor's corner of it.
         self.warmup_rng = np.random.default_rng(self.seed) if not checkpoint and not self.deterministic else None
-        self.action_pub = self.create_publisher(Float32MultiArray, "/policy/action", reliable_qos(10))
-        self.loaded_pub = self.create_publisher(String, "/policy/checkpoint", latched_qos())
-        self.create_subscription(Float32MultiArray, "/encoder/latent", self.on_latent, reliable_qos(10))
+        self.action_pub = self.create_publisher(Float32MultiArray, topics.ACTION, reliable_qos(10))
+        self.loaded_pub = self.create_publisher(String, topics.POLICY_CHECKPOINT, latched_qos())
+        self.create_subscription(Float32MultiArray, topics.LATENT, self.on_latent, reliable_qos(10))
         if self.reload:
-            self.create_subscription(String, "/learner/checkpoint", self.on_checkpoint, latched_qos())
+            self.create_subscription(String, topics.LEARNER_CHECKPOINT, self.on_checkpoint, latched_qos())
         self.create_timer(period, self.on_watchdog)
         self.last_input: Time | None = None  # the watchdog counts from its first tick (sim time may start late)
         self.loaded_pub.publish(String(data=self.checkpoint))
@@ -122,7 +123,7 @@ class PolicyNode(V2PNode):
             with torch.inference_mode():
                 action = self.actor.act(torch.from_numpy(latent).unsqueeze(0), self.deterministic)[0].numpy()
         try:
-            parse_action(action.tolist())
+            ACTION.parse(action)
         except MessageError as exc:
             self.get_logger().error(f"actor produced an invalid action, not published: {exc}")
             return

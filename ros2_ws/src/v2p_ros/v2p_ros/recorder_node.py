@@ -25,6 +25,7 @@ from rosbags.interfaces import Qos, QosDurability, QosHistory, QosLiveliness, Qo
 from v2p.bags.recording import QueuedBagRecorder, RecorderStats
 from v2p.bags.writer import BagWriter
 from v2p.errors import V2PError
+from v2p.task import topics
 from v2p_ros.common import V2PNode, declare, reliable_qos
 
 _INFINITE = QosTime(sec=0x7FFFFFFF, nsec=0xFFFFFFFF)
@@ -83,7 +84,7 @@ class RecorderNode(V2PNode):
         super().__init__("recorder")
         record_dir = declare(self, "record_dir", "runs/bags", "folder under which each recording gets its own folder")
         bag_name = declare(self, "bag_name", "", "name of this recording's folder (empty: v2p_<date-time>)")
-        topics = declare(self, "topics", [], "topics to record (empty: every topic discovered)", array_of=str)
+        wanted = declare(self, "topics", [], "topics to record (empty: every topic discovered)", array_of=str)
         self.excluded = set(
             declare(self, "exclude_topics", ["/rosout", "/parameter_events"], "topics never recorded when recording all")
         )
@@ -114,8 +115,8 @@ class RecorderNode(V2PNode):
         self.recorder.start()
         self._recorded: dict[str, object] = {}
         self._skipped: set[str] = set()
-        self._wanted = {self.resolve_topic_name(t) for t in topics}
-        self._diagnostics = self.create_publisher(DiagnosticArray, "/diagnostics", reliable_qos())
+        self._wanted = {self.resolve_topic_name(t) for t in wanted}
+        self._diagnostics = self.create_publisher(DiagnosticArray, topics.DIAGNOSTICS, reliable_qos())
         self.create_timer(discovery_s, self.discover)
         self.create_timer(report_s, self.report)
         what = ", ".join(sorted(self._wanted)) if self._wanted else "every topic"

@@ -30,7 +30,10 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Float32MultiArray, Float64MultiArray, MultiArrayDimension
 
 from v2p.errors import V2PError
-from v2p.messages import EVENT_FIELDS, EVENT_LABEL, MessageError, SimEvent, parse_action
+from v2p.task.dishwashing import ACTION, EVENTS
+from v2p.task.errors import MessageError
+from v2p.task.events import EVENT_FIELDS, EVENT_LABEL, SimEvent
+from v2p.task import topics
 from v2p_ros.common import V2PNode, declare, float_array, numpy_to_image, reliable_qos, sensor_qos
 
 CAMERA_FRAME = "sim_camera"
@@ -51,7 +54,7 @@ def stamp(seconds: float):
 def event_message(event: SimEvent) -> Float64MultiArray:
     msg = Float64MultiArray()
     msg.layout.dim = [MultiArrayDimension(label=EVENT_LABEL, size=len(EVENT_FIELDS), stride=len(EVENT_FIELDS))]
-    msg.data = event.to_array()
+    msg.data = event.to_array(EVENTS)
     return msg
 
 
@@ -90,7 +93,7 @@ class SimNode(V2PNode):
         self.camera_rate_hz = declare(self, "camera_rate_hz", 10.0, "camera frames per sim second", (0.1, 120.0))
         self.tick_period_s = declare(self, "tick_period_s", 0.1,
                                      "sim seconds between /clock messages during a cycle", (0.01, 1.0))
-        safe = declare(self, "safe_action", [0.2, 1.0], "[speed, care] used when no valid action arrives")
+        safe = declare(self, "safe_action", list(ACTION.safe), f"[{', '.join(ACTION.fields)}] used when no valid action arrives")
         self.action_timeout_s = declare(self, "action_timeout_s", 10.0,
                                         "lockstep: wall seconds to wait for an action before the safe action",
                                         (0.01, 3600.0))
@@ -99,7 +102,7 @@ class SimNode(V2PNode):
                                        (0.01, 3600.0))
         self.action_stale_s = declare(self, "action_stale_s", 2.0,
                                       "realtime: an action older than this (sim s) is stale", (0.01, 3600.0))
-        awaited = declare(self, "await_subscribers", ["/sim/state"],
+        awaited = declare(self, "await_subscribers", [topics.SIM_STATE],
                           "wait before the first shift until these topics have subscribers ('/topic:COUNT')",
                           array_of=str)
         self.startup_timeout_s = declare(self, "startup_timeout_s", 60.0,
@@ -111,7 +114,7 @@ class SimNode(V2PNode):
         if self.mode not in ("lockstep", "realtime"):
             raise V2PError(f"parameter mode must be 'lockstep' or 'realtime', got {self.mode!r}")
         try:
-            self.safe_action = parse_action(safe)
+            self.safe_action = ACTION.parse(safe)
             self.awaited = parse_subscriber_counts(awaited or [])  # an empty list arrives as None
         except (MessageError, ValueError) as exc:
             raise V2PError(f"bad parameter: {exc}") from None
@@ -121,11 +124,11 @@ class SimNode(V2PNode):
             self.workcell.shift_hours = shift_hours
         self.shift_hours = float(self.workcell.shift_hours)
 
-        self.clock_pub = self.create_publisher(Clock, "/clock", reliable_qos(10))
-        self.state_pub = self.create_publisher(Float32MultiArray, "/sim/state", reliable_qos(10))
-        self.event_pub = self.create_publisher(Float64MultiArray, "/sim/events", reliable_qos(100))
-        self.image_pub = self.create_publisher(Image, "/sim/camera/image", sensor_qos())
-        self.create_subscription(Float32MultiArray, "/policy/action", self.on_action, reliable_qos(10))
+        self.clock_pub = self.create_publisher(Clock, topics.CLOCK, reliable_qos(10))
+        self.state_pub = self.create_publisher(Float32MultiArray, topics.SIM_STATE, reliable_qos(10))
+        self.event_pub = self.create_publisher(Float64MultiArray, topics.SIM_EVENTS, reliable_qos(100))
+        self.image_pub = self.create_publisher(Image, topics.SIM_CAMERA, sensor_qos())
+        self.create_subscription(Float32MultiArray, topics.ACTION, self.on_action, reliable_qos(10))
 
         self.executor_ = SingleThreadedExecutor(context=self.context)
         self.executor_.add_node(self)
@@ -146,7 +149,7 @@ class SimNode(V2PNode):
     def on_action(self, msg: Float32MultiArray) -> None:
         self.callbacks += 1
         try:
-            action = parse_action(msg.data)
+            action = ACTION.parse(msg.data)
         except MessageError as exc:
             self.get_logger().error(f"ignoring /policy/action: {exc}")
             return

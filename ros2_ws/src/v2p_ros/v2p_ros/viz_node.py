@@ -21,8 +21,9 @@ from visualization_msgs.msg import Marker, MarkerArray
 
 from v2p.config import load_economics_config
 from v2p.dashboard import ECON_METRICS
-from v2p.messages import summary_error_target
-from v2p.viz import FRAME_ID, MARKERS_TOPIC, Box, Label, economics_labels, station_labels, workcell_boxes
+from v2p.economics.monitor import summary_error_target
+from v2p.viz import FRAME_ID, Box, Label, economics_labels, station_labels, workcell_boxes
+from v2p.task import topics
 from v2p_ros.common import V2PNode, declare, latched_qos, reliable_qos, spin_node
 
 
@@ -59,8 +60,8 @@ class VizNode(V2PNode):
         for metric in ECON_METRICS:
             self.create_subscription(Float64, metric.topic, lambda msg, k=metric.key: self.on_value(k, msg.data),
                                      reliable_qos(10))
-        self.create_subscription(DiagnosticArray, "/econ/summary", self.on_summary, reliable_qos(10))
-        self.pub = self.create_publisher(MarkerArray, MARKERS_TOPIC, latched_qos())
+        self.create_subscription(DiagnosticArray, topics.ECON_SUMMARY, self.on_summary, reliable_qos(10))
+        self.pub = self.create_publisher(MarkerArray, topics.VIZ_MARKERS, latched_qos())
         self.create_timer(1.0 / rate, self.publish, clock=Clock(clock_type=ClockType.STEADY_TIME))
         self.publish()
 

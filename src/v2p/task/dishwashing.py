@@ -1,0 +1,68 @@
+"""The dishwashing task: its dishes, its action (speed, care), its error kinds, its state layout, its SAC preset.
+
+The simulator (`v2p_sim`), the nodes, the learners and the experiments import these; none restates them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from v2p.rl.config import SACConfig
+from v2p.task.action import ActionSpec
+from v2p.task.base import Cell
+from v2p.task.events import EventVocabulary
+from v2p.task.observation import ObservationField, ObservationLayout
+
+DISH_TYPES = ("plate", "bowl", "glass")
+ERROR_KINDS = ("dropped", "broken", "dirty", "misplaced")  # detected from the physics (v2p_sim.workcell)
+
+# One action per dish cycle: speed scales velocities, accelerations and scrub time; care buys margins with time.
+ACTION = ActionSpec(fields=("speed", "care"), low=(0.0, 0.0), high=(1.0, 1.0),
+                    safe=(0.2, 1.0))  # slow and as careful as it gets: what a robot does without a valid action
+EVENTS = EventVocabulary(error_kinds=ERROR_KINDS, item_types=DISH_TYPES)
+
+_F = ObservationField
+# The workcell's state vector, in order (v2p_sim.Workcell.state_vector fills it by these names).
+STATE = ObservationLayout((
+    _F("dish_is_plate", 0.0, 1.0, "camera", "next dish is a plate (0/1); the next dish is on the stack, or in hand"),
+    _F("dish_is_bowl", 0.0, 1.0, "camera", "next dish is a bowl (0/1)"),
+    _F("dish_is_glass", 0.0, 1.0, "camera", "next dish is a glass (0/1)"),
+    _F("dish_mass_kg", 0.0, 5.0, "simulator", "next dish mass (kg)"),
+    _F("dish_wet_friction", 0.0, 2.0, "simulator",
+       "next dish wet friction coefficient (also the suction seal's friction)"),
+    _F("dish_dirt", 0.0, 1.0, "simulator", "next dish dirt level (0 clean .. 1 needs the dish type's full scrub work)"),
+    _F("dish_offset_cm", 0.0, 10.0, "camera", "next dish offset from its nominal stack pose (cm)"),
+    _F("shift_progress", 0.0, 2.0, "bookkeeping", "shift progress: sim time / shift length"),
+    _F("shift_error_rate", 0.0, 1.0, "bookkeeping",
+       "running error rate of this shift (errors / attempts, 0 before the first attempt)"),
+    _F("shift_mp", 0.0, 10.0, "bookkeeping", "running MP of this shift (clean dishes per sim hour / 100)"),
+    _F("last_speed", 0.0, 1.0, "proprioception", "speed of the previous cycle"),
+    _F("last_care", 0.0, 1.0, "proprioception", "care of the previous cycle"),
+))
+
+# Short shifts (10-25 cycles) of a slow simulator (a dish cycle costs far more than an update), and rewards of a
+# few tenths of $/h per cycle: so several updates per cycle, and α starting at 0.1 rather than 1 so that the
+# entropy bonus does not swamp the economics for the first thousands of cycles. `v2p train`, the learner node,
+# `v2p learn` and the attribution pair all start from this preset (change it with dataclasses.replace).
+SAC_PRESET = SACConfig(learning_starts=64, batch_size=256, buffer_size=200_000, gradient_steps=4,
+                       ent_coef="auto_0.1")
+
+
+@dataclass(frozen=True)
+class Dishwashing:
+    """The dishwashing task (see `v2p.task.base.Task`)."""
+
+    name: str = "dishwashing"
+    action: ActionSpec = ACTION
+    events: EventVocabulary = EVENTS
+    observation: ObservationLayout = STATE
+    sac: SACConfig = SAC_PRESET
+
+    def make_cell(self, site: Any = "default", seed: int = 0, render_size: int = 64) -> Cell:
+        from v2p_sim.workcell import Workcell  # the simulator imports this module: import it only when asked
+
+        return Workcell(site, seed, render_size=render_size)
+
+
+DISHWASHING = Dishwashing()

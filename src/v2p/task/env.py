@@ -1,0 +1,132 @@
+"""`TaskEnv`: any task's simulated workcell as a gymnasium environment; one step is one work cycle.
+
+Action: the task's ActionSpec as a Box. Observation: the cell's state vector (the task's observation layout), or
+with `image_obs=True` a Dict {"state", "image"} adding a camera frame. Reward: the economics core's Lagrangian
+reward as a per-step increment (`v2p.economics.sla.shift_reward_increment`), so a shift's rewards sum to its
+Lagrangian reward in $/h: a failed item costs what the economics monitor says it costs. An episode is a shift.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from v2p.config import EconomicsConfig, load_economics_config
+from v2p.economics.sla import ShiftTally, shift_reward_increment
+from v2p.task.base import Task
+
+ACTION_TOLERANCE = 1e-6  # float32 round-off at the box's edges is not a bad action
+
+
+class TaskEnv(gym.Env):
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+
+    def __init__(
+        self,
+        task: Task,
+        site: Any = "default",
+        shift_hours: float | None = None,
+        render_mode: str | None = None,
+        image_obs: bool = False,
+        image_size: int = 64,
+        econ_config: EconomicsConfig | None = None,
+        lagrange_multiplier: float = 0.0,
+        sla_target: float | None = None,
+    ) -> None:
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        if not 8 <= int(image_size) <= 512:
+            raise ValueError(f"image_size must lie in [8, 512], got {image_size!r}")
+        self.task = task
+        self.render_mode = render_mode
+        self.image_obs = bool(image_obs)
+        self.image_size = int(image_size)
+        self.econ = econ_config or load_economics_config()
+        self.lam = 0.0
+        self.set_lagrange_multiplier(lagrange_multiplier)
+        self.sla_target = self.econ.sla.error_target
+        if sla_target is not None:
+            self.set_sla_target(sla_target)
+        self.workcell = task.make_cell(site, seed=0, render_size=self.image_size)
+        if shift_hours is not None:
+            if not 0 < float(shift_hours) <= 24:
+                self.workcell.close()
+                raise ValueError(f"shift_hours must lie in (0, 24], got {shift_hours!r}")
+            self.workcell.shift_hours = float(shift_hours)
+        self.shift_hours = float(self.workcell.shift_hours)
+        self.action_space = spaces.Box(task.action.low_array, task.action.high_array, dtype=np.float32)
+        layout = task.observation
+        state = spaces.Box(layout.low, layout.high, shape=(layout.dim,), dtype=np.float32)
+        if self.image_obs:
+            image = spaces.Box(0, 255, shape=(self.image_size, self.image_size, 3), dtype=np.uint8)
+            self.observation_space = spaces.Dict({"state": state, "image": image})
+        else:
+            self.observation_space = state
+        self._tally = ShiftTally()
+
+    # -------------------------------------------------------------- the constraint's knobs
+    def set_lagrange_multiplier(self, lam: float) -> None:
+        lam = float(lam)
+        if not np.isfinite(lam) or lam < 0:
+            raise ValueError(f"the Lagrange multiplier must be finite and >= 0, got {lam!r}")
+        self.lam = lam
+
+    def set_sla_target(self, target: float) -> None:
+        target = float(target)
+        if not 0 < target < 1:
+            raise ValueError(f"the SLA error target must lie in (0, 1), got {target!r}")
+        self.sla_target = target
+
+    # -------------------------------------------------------------- gymnasium API
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict]:
+        super().reset(seed=seed)
+        self.workcell.reset(int(self.np_random.integers(2**31 - 1)))
+        self._tally = ShiftTally()
+        return self._obs(), self._info([])
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
+        spec = self.task.action
+        a = np.asarray(action, dtype=np.float64).reshape(-1)
+        if a.shape != (spec.dim,) or not np.all(np.isfinite(a)):
+            raise ValueError(f"action must be {spec.dim} finite numbers ({', '.join(spec.fields)}), got {action!r}")
+        low, high = np.asarray(spec.low), np.asarray(spec.high)
+        if np.any(a < low - ACTION_TOLERANCE) or np.any(a > high + ACTION_TOLERANCE):
+            raise ValueError(f"action must lie in [{spec.low}, {spec.high}] ({', '.join(spec.fields)}), got {action!r}")
+        wc = self.workcell
+        result = wc.run_cycle(*(float(v) for v in np.clip(a, low, high)))
+        before = self._tally
+        self._tally = ShiftTally(wc.units, wc.attempts, wc.errors, wc.sim_time_s / 3600.0)
+        reward = shift_reward_increment(before, self._tally, self.econ, self.sla_target, self.lam, self.shift_hours)
+        terminated = wc.shift_done  # the shift is over: its clock is part of the state
+        return self._obs(), float(reward), terminated, False, self._info([e.as_dict() for e in result.events])
+
+    def render(self) -> np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            return self.workcell.render_rgb(self.image_size)
+        return None
+
+    def close(self) -> None:
+        self.workcell.close()
+
+    # -------------------------------------------------------------- helpers
+    def _obs(self) -> Any:
+        state = self.workcell.state_vector()
+        if self.image_obs:
+            return {"state": state, "image": self.workcell.render_rgb(self.image_size)}
+        return state
+
+    def _info(self, events: list[dict]) -> dict:
+        wc = self.workcell
+        return {
+            "units": wc.units,
+            "attempts": wc.attempts,
+            "errors": wc.errors,
+            "errors_by_type": {k: wc.errors_by_type[k] for k in self.task.events.error_kinds},
+            "sim_time_s": wc.sim_time_s,
+            "events": events,
+            "lagrange_multiplier": self.lam,
+            "sla_target": self.sla_target,
+        }

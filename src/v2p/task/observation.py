@@ -1,0 +1,86 @@
+"""The observation layout: one documented list of fields, each tagged with where a robot would get it.
+
+Sources say what a real robot can know: `camera` (visible in its camera frames), `proprioception` (its own
+sensors and the commands it sent), `bookkeeping` (its own counts and clock) and `simulator` (ground truth only a
+simulator has, e.g. a dish's exact mass: allowed only in the `oracle_state` mode, used for comparison).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+SOURCES = ("camera", "proprioception", "bookkeeping", "simulator")
+
+
+@dataclass(frozen=True)
+class ObservationField:
+    name: str
+    low: float
+    high: float
+    source: str  # one of SOURCES
+    doc: str  # what the value is, with its unit
+
+    def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise ValueError(f"observation field {self.name}: source must be one of {SOURCES}, got {self.source!r}")
+        if not self.low < self.high:
+            raise ValueError(f"observation field {self.name}: low must be below high")
+
+
+@dataclass(frozen=True)
+class ObservationLayout:
+    """An ordered list of fields; a vector of this layout has one float32 per field, clipped to its bounds."""
+
+    fields: tuple[ObservationField, ...]
+
+    def __post_init__(self) -> None:
+        names = [f.name for f in self.fields]
+        if len(set(names)) != len(names):
+            raise ValueError(f"observation field names must be distinct, got {names}")
+
+    @property
+    def dim(self) -> int:
+        return len(self.fields)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def low(self) -> np.ndarray:
+        return np.array([f.low for f in self.fields], dtype=np.float32)
+
+    @property
+    def high(self) -> np.ndarray:
+        return np.array([f.high for f in self.fields], dtype=np.float32)
+
+    @property
+    def doc(self) -> tuple[str, ...]:
+        """One line per field: "<index> <doc> [<source>]"."""
+        return tuple(f"{i} {f.doc} [{f.source}]" for i, f in enumerate(self.fields))
+
+    def index(self, name: str) -> int:
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise KeyError(f"no observation field {name!r} (fields: {', '.join(self.names)})") from None
+
+    def select(self, sources: Iterable[str]) -> ObservationLayout:
+        """The sub-layout of the fields from these sources, in order."""
+        wanted = set(sources)
+        unknown = wanted - set(SOURCES)
+        if unknown:
+            raise ValueError(f"unknown observation sources {sorted(unknown)} (known: {', '.join(SOURCES)})")
+        return ObservationLayout(tuple(f for f in self.fields if f.source in wanted))
+
+    def vector(self, values: dict[str, float]) -> np.ndarray:
+        """A float32 vector of this layout from {field name: value}, clipped to the bounds; KeyError names a
+        missing field."""
+        missing = [n for n in self.names if n not in values]
+        if missing:
+            raise KeyError(f"observation is missing fields {missing}")
+        v = np.array([float(values[n]) for n in self.names], dtype=np.float32)
+        return np.clip(v, self.low, self.high)
