@@ -1,4 +1,5 @@
-"""The `v2p` command line. Subcommands live in `v2p.commands.*`, one module each."""
+"""The `v2p` command line. Subcommands live in `v2p.commands.*`, one module each; a module whose name starts with
+`_` (`v2p.commands._options`, the options they share) is a helper, not a subcommand."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"v2p {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue
         module = importlib.import_module(f"v2p.commands.{info.name}")
         module.register(subparsers)
     return parser

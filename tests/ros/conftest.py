@@ -4,6 +4,8 @@
   the LARGE_DATA builtin transports, discovery limited to this machine; set in os.environ and returned.
 - `processes`: starts processes in their own process groups, their output in tmp_path/<name>.log; at teardown
   every group still alive is killed and the Fast DDS shared-memory files the test left in /dev/shm are removed.
+- `driver`: a `node_harness.Driver` (a node in the test process that publishes inputs and records outputs) on
+  this test's `ros_env`, shut down at teardown.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,3 +137,14 @@ def processes(tmp_path: Path) -> Iterator[ProcessTracker]:
             in_use = _shm_in_use()
             for name in leftovers - in_use:  # files another live test still uses are left alone
                 (SHM / name).unlink(missing_ok=True)
+
+
+@pytest.fixture
+def driver(ros_env: dict[str, str]) -> Iterator[Any]:
+    from node_harness import Driver  # rclpy is imported only by the tests that drive nodes
+
+    d = Driver()
+    try:
+        yield d
+    finally:
+        d.close()

@@ -14,15 +14,8 @@ rclpy = pytest.importorskip("rclpy")
 from builtin_interfaces.msg import Time  # noqa: E402
 from sensor_msgs.msg import CameraInfo, Image  # noqa: E402
 
-from node_harness import Driver, node_argv, send_until, wait_until  # noqa: E402
+from node_harness import node_argv, send_until, wait_until  # noqa: E402
 from v2p_ros.common import image_to_numpy, numpy_to_image, sensor_qos  # noqa: E402
-
-
-@pytest.fixture
-def driver(ros_env):
-    d = Driver()
-    yield d
-    d.close()
 
 
 def test_sim_relay_drops_malformed_frames(driver, processes):

@@ -15,7 +15,7 @@ rclpy = pytest.importorskip("rclpy")
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from std_msgs.msg import Float32MultiArray, Float64, Float64MultiArray  # noqa: E402
 
-from node_harness import Driver, node_argv, wait_until  # noqa: E402
+from node_harness import node_argv, wait_until  # noqa: E402
 from v2p.config import load_economics_config  # noqa: E402
 from v2p.economics.monitor import EconomicsMonitor  # noqa: E402
 from v2p.task.dishwashing import EVENTS  # noqa: E402
@@ -24,13 +24,6 @@ from v2p_ros.common import float_array, reliable_qos  # noqa: E402
 
 SCALARS = {"mp": "mp", "error_rate": "err_rate", "lambda": "lam", "spread": "spread", "wage_parity": "wage_parity",
            "profit": "profit", "s_cust": "s_cust"}
-
-
-@pytest.fixture
-def driver(ros_env):
-    d = Driver()
-    yield d
-    d.close()
 
 
 def event_msg(values) -> Float64MultiArray:

@@ -20,13 +20,6 @@ from node_harness import Driver, node_argv, send_until, wait_until  # noqa: E402
 from v2p_ros.common import float_array, numpy_to_image, reliable_qos, sensor_qos  # noqa: E402
 
 
-@pytest.fixture
-def driver(ros_env):
-    d = Driver()
-    yield d
-    d.close()
-
-
 def latents_after(driver: Driver, send, n: int = 1, timeout: float = 10.0) -> list[np.ndarray]:
     before = driver.count("/encoder/latent")
     send()

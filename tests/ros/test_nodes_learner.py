@@ -18,13 +18,6 @@ from node_harness import Driver, node_argv, wait_until, write_lockstep_recording
 from v2p_ros.common import latched_qos  # noqa: E402
 
 
-@pytest.fixture
-def driver(ros_env):
-    d = Driver()
-    yield d
-    d.close()
-
-
 def test_learner_trains_on_closed_bags_skips_a_corrupt_one_and_announces(driver, processes, tmp_path):
     from v2p.rl import load_actor
 

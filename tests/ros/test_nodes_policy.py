@@ -24,13 +24,6 @@ from v2p_ros.common import float_array, latched_qos, reliable_qos  # noqa: E402
 torch.set_num_threads(1)
 
 
-@pytest.fixture
-def driver(ros_env):
-    d = Driver()
-    yield d
-    d.close()
-
-
 def write_checkpoint(path: Path, obs_dim: int, seed: int) -> Path:
     """A real SAC checkpoint (the learner's format) for `obs_dim` observations and [speed, care] in [0, 1]."""
     import gymnasium as gym

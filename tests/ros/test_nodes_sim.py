@@ -18,17 +18,10 @@ from rosgraph_msgs.msg import Clock  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 from std_msgs.msg import Float32MultiArray, Float64MultiArray  # noqa: E402
 
-from node_harness import Driver, node_argv, wait_until  # noqa: E402
+from node_harness import node_argv, wait_until  # noqa: E402
 from v2p.task.dishwashing import EVENTS  # noqa: E402
 from v2p.task.events import SimEvent  # noqa: E402
 from v2p_ros.common import float_array, image_to_numpy, reliable_qos, sensor_qos  # noqa: E402
-
-
-@pytest.fixture
-def driver(ros_env):
-    d = Driver()
-    yield d
-    d.close()
 
 
 def test_lockstep_sim_ignores_invalid_actions_falls_back_to_safe_and_exits_after_its_shifts(driver, processes):

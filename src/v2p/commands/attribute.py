@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from v2p.cli_types import int_at_least
+from v2p.commands._options import add_economics, add_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,8 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="SAC updates for the platform's policy, and again for each fine-tuning of it")
     p.add_argument("--eval-episodes", type=int_at_least(1), default=2, help="evaluation shifts per policy and seed")
     p.add_argument("--out", default=None, help="folder for the trained pair (default: a temporary folder)")
-    p.add_argument("--config", default=None, help="economics YAML (default config/economics.yaml)")
-    p.add_argument("--json", action="store_true")
+    add_economics(p)
+    add_json(p, "the measurement")
     p.set_defaults(func=run)
 
 
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from v2p.experiments.attribution import measure_attribution, report_lines
     from v2p_sim import load_site
 
-    cfg = load_economics_config(args.config)
+    cfg = load_economics_config(args.economics)
     load_site(args.site)  # a bad site name fails here, before any training
     for folder in [*args.platform_bags, *args.customer_bags]:
         if not Path(folder).is_dir():

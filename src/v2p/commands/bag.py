@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from v2p.bags.reader import BagInfo
+from v2p.commands._options import add_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     info = verbs.add_parser("info", help="files, size, duration, topics and counts (as `ros2 bag info`)")
     info.add_argument("bag", type=Path, help="a bag folder, or a recording folder of bags")
-    info.add_argument("--json", action="store_true", help="print one JSON object")
+    add_json(info)
     info.set_defaults(func=handle_info)
 
     play = verbs.add_parser("play", help="republish the recorded messages with their original timing")

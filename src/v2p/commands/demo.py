@@ -1,4 +1,4 @@
-"""`v2p demo`: the main job (see v2p.experiments.demo), then its summary, plots and ledger check."""
+"""`v2p demo`: the main job (see v2p.experiments.demo), then its summary, plots and the books check."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from v2p.cli_types import positive
+from v2p.commands._options import add_economics, add_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,8 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--scale", type=positive, default=1.0,
                    help="multiply every episode and step budget (default 1: ends within ~10 min on 2 cores)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--config", default=None, help="economics YAML (default config/economics.yaml)")
-    p.add_argument("--json", action="store_true", help="print the summary figures as one JSON object")
+    add_economics(p)
+    add_json(p, "the summary figures")
     p.set_defaults(func=run)
 
 
@@ -26,11 +27,11 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from v2p.config import REPO_ROOT, load_economics_config
-    from v2p.economics.accounts import reconcile
+    from v2p.economics.accounts import books_balanced
     from v2p.experiments.demo import DemoBudget, run_demo
     from v2p.experiments.reporting import format_run_summary, write_plots
 
-    cfg = load_economics_config(args.config)
+    cfg = load_economics_config(args.economics)
     run_dir = Path(args.run) if args.run else REPO_ROOT / "runs" / time.strftime("demo-%Y%m%d-%H%M%S")
     budget = DemoBudget().scaled(args.scale)
     bar = tqdm(total=100, desc="frontier", unit="%", file=sys.stderr, bar_format="{desc:<34} {bar} {elapsed}")
@@ -49,12 +50,14 @@ def run(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     write_plots(run_dir, cfg)
-    ledger = reconcile(run_dir)
-    figures["ledger_reconciled"] = ledger.ok
+    books = books_balanced(run_dir)
+    figures["books_balanced"] = books.books_balanced
     if args.json:
         print(json.dumps(figures))
     else:
         print(format_run_summary(run_dir, cfg))
         print(f"\nRun folder: {run_dir} (bags, checkpoints, episodes.csv, ledger.sqlite, plots/)")
-        print("Ledger: " + ("reconciled to the cent with episodes.csv" if ledger.ok else "; ".join(ledger.problems)))
-    return 0 if ledger.ok else 1
+        print("Books: " + ("balanced (every transaction sums to zero, the accounts balance, episodes.csv and the "
+                           "summary equal the ledger to the cent)" if books.books_balanced
+                           else "NOT balanced: " + "; ".join(books.problems)))
+    return 0 if books.books_balanced else 1

@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from v2p.commands._options import add_json
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("export", help="TorchScript of encoder + actor (deterministic [speed, care])")
@@ -14,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="encoder weights (.safetensors) to put in front of the actor; without it the exported "
                         "policy takes the actor's own observation (the latent)")
     p.add_argument("--out", type=Path, required=True, help="TorchScript file to write, e.g. policy.pt")
-    p.add_argument("--json", action="store_true", help="print the exported policy's description as JSON")
+    add_json(p, "the exported policy's description")
     p.set_defaults(func=run)
 
 

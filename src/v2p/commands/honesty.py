@@ -8,6 +8,7 @@ import sys
 import tempfile
 
 from v2p.cli_types import int_at_least
+from v2p.commands._options import add_economics, add_json
 from v2p.experiments.honesty import HonestyBudget
 
 DEFAULT = HonestyBudget()
@@ -29,8 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help=f"evaluation shifts per policy and seed (default {DEFAULT.eval_episodes})")
     p.add_argument("--workers", type=int_at_least(1), default=2, help="worker processes (default 2)")
     p.add_argument("--out", default=None, help="folder for the data sets and the trained pairs (default: temporary)")
-    p.add_argument("--config", default=None, help="economics YAML (default config/economics.yaml)")
-    p.add_argument("--json", action="store_true")
+    add_economics(p)
+    add_json(p, "the check")
     p.set_defaults(func=run)
 
 
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from v2p.experiments.attribution import report_lines
     from v2p.experiments.honesty import CUSTOMER_SITE, PLATFORM_SITE, check_attribution_honesty
 
-    cfg = load_economics_config(args.config)
+    cfg = load_economics_config(args.economics)
     budget = HonestyBudget(args.platform_shifts, args.customer_shifts, args.seeds, args.steps, args.eval_episodes)
     with tempfile.TemporaryDirectory() as tmp:
         check = check_attribution_honesty(args.out or tmp, cfg, budget, workers=args.workers,

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from v2p.cli_types import positive_int
+from v2p.commands._options import add_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="SAC setting, e.g. --set learning_rate=1e-3 --set net_arch=256,256 (repeatable)")
     p.add_argument("--out", default=None, help="directory for episodes.csv and the final checkpoint")
-    p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    add_json(p, "the figures")
     p.set_defaults(func=run)
 
 

@@ -7,6 +7,7 @@ import json
 import math
 
 from v2p.cli_types import fraction, positive_int
+from v2p.commands._options import add_economics, add_json
 
 
 def _hours(text: str) -> float:
@@ -27,11 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--episodes", type=positive_int, default=1, help="shifts to run (default 1)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first shift; shift k uses seed+k (default 0)")
     p.add_argument("--shift-hours", type=_hours, default=None, help="sim hours per shift (default: the site's)")
-    p.add_argument("--config", default=None, help="economics YAML (default config/economics.yaml)")
+    add_economics(p)
     p.add_argument("--frame", default=None, metavar="PNG",
                    help="also save one camera frame (mid-scrub of the first cycle), upscaled, to this PNG")
     p.add_argument("--frame-size", type=positive_int, default=128, help="camera frame size in pixels (default 128)")
-    p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    add_json(p, "the figures")
     p.set_defaults(func=run)
 
 
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from v2p.config import load_economics_config
     from v2p_sim import load_site, run_fixed_action
 
-    cfg = load_economics_config(args.config)
+    cfg = load_economics_config(args.economics)
     site = load_site(args.site)
     out = run_fixed_action(site, args.speed, args.care, args.episodes, args.seed, args.shift_hours, econ_config=cfg)
     if args.frame:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from v2p.cli_types import positive_int
+from v2p.commands._options import add_economics, add_json
 from v2p.commands.sim import _hours
 
 
@@ -25,9 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=positive_int, default=2, help="worker processes (default 2)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first shift at every point (default 0)")
     p.add_argument("--shift-hours", type=_hours, default=None, help="sim hours per shift (default: the site's)")
-    p.add_argument("--config", default=None, help="economics YAML (default config/economics.yaml)")
+    add_economics(p)
     p.add_argument("--out", required=True, help="directory for frontier.npz, frontier.csv and frontier.png")
-    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    add_json(p, "the result")
     p.set_defaults(func=run)
 
 
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from v2p.experiments.frontier import plot_contours, save_csv, save_npz, sweep
     from v2p_sim import load_site
 
-    cfg = load_economics_config(args.config)
+    cfg = load_economics_config(args.economics)
     site = load_site(args.site)
     out = Path(args.out)
     if out.exists() and not out.is_dir():

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from v2p.cli_types import positive
+from v2p.commands._options import add_economics
 from v2p.errors import V2PError
 from v2p.economics.monitor import summary_error_target
 from v2p.task import topics
@@ -34,9 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--once", action="store_true",
                    help="listen for --duration seconds (default 2), print one frame and exit")
     p.add_argument("--refresh-hz", type=positive, default=4.0, help="screen refreshes per second (default 4)")
-    p.add_argument("--config", default=None,
-                   help="economics YAML whose SLA e* is shown until /econ/summary reports one "
-                        "(default config/economics.yaml)")
+    add_economics(p, "whose SLA e* is shown until /econ/summary reports one")
     p.set_defaults(func=run)
 
 
@@ -137,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     from v2p.config import load_economics_config
     from v2p.dashboard import DashboardState, render
 
-    cfg = load_economics_config(args.config)
+    cfg = load_economics_config(args.economics)
     state = DashboardState(error_target=cfg.sla.error_target)
     domain = args.domain_id if args.domain_id is not None else int(os.environ.get("ROS_DOMAIN_ID", "0") or 0)
     title = f"v2p top · ROS_DOMAIN_ID {domain}"

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from v2p.cli_types import positive_int
+from v2p.commands._options import add_economics, add_json
 from v2p.errors import V2PError
 from v2p.task.dishwashing import DISHWASHING
 
@@ -35,10 +36,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=positive_int, default=None, help="torch threads (capped at free cores)")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
-    p.add_argument("--economics", default=None, help="economics YAML (default config/economics.yaml)")
+    add_economics(p)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="SAC setting, e.g. --set learning_starts=50 (repeatable)")
-    p.add_argument("--json", action="store_true", help="print the final figures as one JSON object")
+    add_json(p, "the final figures")
     p.set_defaults(func=run)
 
 
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     hours = sum(r["hours"] for r in last)
     mp = marginal_product(units, hours)
     err = error_rate(errors, attempts)
-    wage = implied_wage(mp, err, econ)
+    wage = implied_wage(mp, errors_per_hour=errors / hours, cfg=econ)
     ckpt = model.save(out / "checkpoint", extra={"sla": sla.state(), "site": str(args.site),
                                                  "encoder": args.encoder})
     result = {"mp": mp, "err_rate": err, "lambda": sla.lam, "err_target": sla.target, "implied_wage": wage,

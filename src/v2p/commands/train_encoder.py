@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from v2p.commands._options import add_json
 from v2p.errors import V2PError
 
 
@@ -37,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="frame-dataset cache (.npz): reused when it exists and matches, else written")
     p.add_argument("--seed", type=int, default=0, help="RNG seed for simulator episodes and training (default: 0)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1)")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    add_json(p, "the report")
     p.set_defaults(func=handle)
 
 
