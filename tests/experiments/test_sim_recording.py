@@ -8,7 +8,7 @@ import pytest
 from v2p.bags import bag_info
 from v2p.config import load_economics_config
 from v2p.experiments.recording import record_shifts
-from v2p.learner import transitions_from_bag
+from v2p.learning import transitions_from_bag
 from v2p.task import topics
 
 CFG = load_economics_config()

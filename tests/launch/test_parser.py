@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from v2p.launch import LaunchError, load_launch, parse_cli_args
-from v2p.launch.substitutions import safe_eval
+from v2p.launch.expressions import safe_eval
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_node_argv_params_remaps_and_namespaces(tmp_path, ament_prefix):
 launch:
 - arg: {name: rate, default: "30.0", description: frames per second}
 - arg: {name: site}
-- set_parameter: {name: use_sim_time, value: true}
+- set_parameter: {name: use_sim_time, value: "true"}  # a string, as launch_ros reads it
 - group:
     - push_ros_namespace: {namespace: robot1}
     - node:

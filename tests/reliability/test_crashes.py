@@ -9,6 +9,7 @@ answer (tests/ros/test_nodes_sim.py)."""
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import signal
@@ -73,29 +74,29 @@ launch:
 LEARN = """
 import sys
 from v2p.config import load_economics_config
-from v2p.learner import learn
+from v2p.learning import learn, print_log
 from v2p.rl import SACConfig
 sac = SACConfig(batch_size=4, buffer_size=500, net_arch=(16, 16), seed=0, device="cpu", threads=1)
-learn([sys.argv[1]], sys.argv[2], int(sys.argv[3]), load_economics_config(), sac_config=sac,
-      log=lambda m: print(m, flush=True))
+with print_log(sys.stdout):
+    learn([sys.argv[1]], sys.argv[2], int(sys.argv[3]), load_economics_config(), sac_config=sac)
 print("LEARN DONE", flush=True)
 """
 
 
 @pytest.mark.ros  # uses the process tracker of the ROS tests (kills what it started)
-def test_a_sigkilled_learner_resumes_from_its_last_checkpoint_version(processes, tmp_path):
+def test_a_sigkilled_learner_resumes_from_its_last_checkpoint_version(processes, tmp_path, caplog):
     sys.path.insert(0, str(ROOT / "tests" / "ros"))
     from node_harness import write_lockstep_recording
 
     from v2p.config import load_economics_config
-    from v2p.learner import BagLearner, checkpoint_versions
+    from v2p.learning import BagLearner, CheckpointVersions
     from v2p.rl import SACConfig, load_actor
 
     rec, ckpt = tmp_path / "rec", tmp_path / "ckpt"
     write_lockstep_recording(rec / "a", episodes=2, steps=6, seed=1)
     first = processes.start([PY, "-c", LEARN, str(rec), str(ckpt), "4"], "learn_first")
     assert first.wait(timeout=120) == 0 and "LEARN DONE" in first.output(), first.output()
-    assert [v.name for v in checkpoint_versions(ckpt)][0] == "update_000000004"
+    assert [v.name for v in CheckpointVersions(ckpt).versions()][0] == "update_000000004"
 
     # a second run resumes, then is SIGKILLed while it takes 10^9 updates (nothing to save yet)
     second = processes.start([PY, "-c", LEARN, str(rec), str(ckpt), str(10**9)], "learn_killed")
@@ -106,11 +107,12 @@ def test_a_sigkilled_learner_resumes_from_its_last_checkpoint_version(processes,
     assert second.wait(timeout=30) == -signal.SIGKILL
 
     sac = SACConfig(batch_size=4, buffer_size=500, net_arch=(16, 16), seed=0, device="cpu", threads=1)
-    logs: list[str] = []
-    learner = BagLearner(ckpt, load_economics_config(), sac_config=sac, log=logs.append)
+    caplog.set_level(logging.INFO, logger="v2p.learning")
+    learner = BagLearner(ckpt, load_economics_config(), sac_config=sac)
+    logs = [(r.levelname, r.getMessage()) for r in caplog.records]
     assert learner.saved is not None and learner.saved.name == "update_000000004", logs
     assert learner.model.agent.updates == 4 and learner.transitions > 0
-    assert not any(line.startswith("error") for line in logs), logs
+    assert not any(r.levelno >= logging.ERROR for r in caplog.records), logs
     actor, meta = load_actor(ckpt / "latest")
     assert meta["updates"] == 4
     assert np.all(np.isfinite(actor.act(torch.zeros(1, 128)).numpy()))

@@ -118,7 +118,7 @@ def check_recording(record: Path, run_dir: Path) -> tuple[Path, int]:
     assert all(any(v == pytest.approx(ep.mp, rel=1e-12) for v in mp_values) for ep in expected)
 
     # what the learner makes of it: one transition per control step, the shifts' ends terminal
-    from v2p.learner import transitions_from_bag
+    from v2p.learning import transitions_from_bag
 
     tr = transitions_from_bag(record / "run", load_economics_config())
     assert len(tr) == steps and tr.episodes == 2 and tr.done.sum() == 2, (

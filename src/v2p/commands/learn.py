@@ -8,6 +8,7 @@ import sys
 from dataclasses import replace
 
 from v2p.cli_types import non_negative_int, positive_int
+from v2p.commands._options import add_economics, add_json
 from v2p.task import topics
 from v2p.task.dishwashing import DISHWASHING
 
@@ -26,23 +27,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the networks and of batch sampling (default 0)")
     p.add_argument("--obs-topic", default=topics.LATENT,
                    help=f"observation topic: {topics.LATENT} (default) or {topics.SIM_STATE}")
-    p.add_argument("--economics", default=None, help="economics YAML for the reward (default config/economics.yaml)")
+    add_economics(p, "for the reward")
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
     p.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads (default 1)")
     p.add_argument("--fresh", action="store_true", help="start new networks even if --out holds a checkpoint")
-    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    add_json(p, "the report")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from v2p.config import load_economics_config
-    from v2p.learner import learn
+    from v2p.learning import learn, print_log
     econ = load_economics_config(args.economics)
     sac = replace(DISHWASHING.sac, batch_size=args.batch_size, buffer_size=args.buffer_size, seed=args.seed,
                   device=args.device, threads=args.threads)
-    log = (lambda msg: print(msg, file=sys.stderr)) if args.json else print
-    report = learn(args.bags, args.out, args.steps, econ, sac_config=sac, obs_topic=args.obs_topic,
-                   resume=not args.fresh, log=log)
+    with print_log(sys.stderr if args.json else sys.stdout):
+        report = learn(args.bags, args.out, args.steps, econ, sac_config=sac, obs_topic=args.obs_topic,
+                       resume=not args.fresh)
     if args.json:
         print(json.dumps(report.as_dict()))
     else:

@@ -121,7 +121,7 @@ def counterfactual_attribution(
 def bag_folders_transitions(folders: list, econ: object, obs_topic: str) -> np.ndarray:
     """All observations the closed bags under `folders` hold (for the novelty of one data set against another)."""
     from v2p.bags import find_bags
-    from v2p.learner import transitions_from_bag
+    from v2p.learning import transitions_from_bag
 
     chunks = [transitions_from_bag(bag, econ, obs_topic).obs for folder in folders
               for bag in find_bags(folder, complete_only=True)]
@@ -177,32 +177,30 @@ class PairTrainer:
     same weights keeps the pair's difference about the data, not about two independent trainings drifting apart.
     Each fit is made once per trainer (never taken from a folder another run left) and reused when asked again."""
 
-    def __init__(self, platform_bags: list, steps: int, work_dir: Path | str, econ: object,
-                 log: Callable[[str], None] = lambda _: None) -> None:
+    def __init__(self, platform_bags: list, steps: int, work_dir: Path | str, econ: object) -> None:
         self.platform_bags = [str(b) for b in platform_bags]
         self.steps = int(steps)
         self.work = Path(work_dir)
         self.econ = econ
-        self.log = log
         self._platform: dict[int, Path] = {}  # seed -> folder of the platform policy's versions
         self._arms: dict[tuple[tuple[str, ...], int], object] = {}  # (bags, seed) -> fine-tuned SAC
 
     def _fit(self, bags: list[str], out: Path, seed: int, resume: bool) -> str:
         from dataclasses import replace
 
-        from v2p.learner import learn
+        from v2p.learning import learn
         from v2p.task import topics
         from v2p.task.dishwashing import DISHWASHING
 
         sac = replace(DISHWASHING.sac, seed=seed, threads=1)
-        report = learn(bags, out, self.steps, self.econ, sac_config=sac, obs_topic=topics.SIM_STATE, resume=resume,
-                       log=self.log)
+        report = learn(bags, out, self.steps, self.econ, sac_config=sac, obs_topic=topics.SIM_STATE, resume=resume)
         return str(report.checkpoint)
 
     def __call__(self, bags: list, seed: int) -> object:
         """The platform's policy for `seed`, fine-tuned on `bags` (the platform's alone: the "without" arm)."""
         import shutil
 
+        from v2p.learning import CheckpointVersions
         from v2p.rl import SAC
 
         key = (tuple(str(b) for b in bags), seed)
@@ -218,19 +216,18 @@ class PairTrainer:
         arm = self.work / f"seed{seed}_{name}"
         shutil.rmtree(arm, ignore_errors=True)
         arm.mkdir(parents=True)
-        version = (self._platform[seed] / "latest").resolve()
-        shutil.copytree(version, arm / version.name)
+        CheckpointVersions(self._platform[seed]).copy_latest_to(arm)
         self._arms[key] = SAC.load(self._fit(list(key[0]), arm, seed, resume=True), threads=1)
         return self._arms[key]
 
 
 def measure_attribution(
     site: str, platform_bags: list, customer_bags: list, seeds: list[int], steps: int, eval_episodes: int,
-    work_dir: object, econ: object, log: Callable[[str], None] = lambda _: None,
+    work_dir: object, econ: object,
 ) -> Attribution:
     """The counterfactual pair from recorded bags (`PairTrainer`), evaluated on `site` over `eval_episodes`
     shifts per policy and seed."""
-    train = PairTrainer(platform_bags, steps, work_dir, econ, log)
+    train = PairTrainer(platform_bags, steps, work_dir, econ)
 
     def evaluate(policy: object | None, seed: int) -> float:
         return evaluate_mp(policy, site, eval_episodes, seed)

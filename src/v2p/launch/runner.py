@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TextIO
 
-from v2p.launch.parser import LaunchDescription, ProcessSpec, load_launch
+from v2p.launch.description import LaunchDescription, ProcessSpec
+from v2p.launch.parser import load_launch
 
 _PR_SET_PDEATHSIG = 1
 _LIBC = ctypes.CDLL(None, use_errno=True)

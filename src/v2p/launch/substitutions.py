@@ -1,24 +1,21 @@
 """Substitutions of the ROS 2 launch frontends: `$(var x)`, `$(env X default)`, `$(find-pkg-share p)`, ...
 
-Text is parsed into parts (plain strings and `Substitution`s, which may nest) and evaluated against a scope.
-`$(eval ...)` evaluates a small, safe subset of Python expressions (literals, arithmetic, comparisons, and/or/not,
-if-else, a few builtins), never `eval()`.
+Owns the `$(...)` syntax (text is parsed into plain strings and `Substitution`s, which may nest) and the
+registry `SUBSTITUTIONS` of what each name evaluates to against a scope; its keys are the supported names.
+`$(eval ...)` goes to `v2p.launch.expressions`, a safe subset of Python, never `eval()`.
 """
 
 from __future__ import annotations
 
-import ast
-import operator
 import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from v2p.launch.errors import LaunchError
-
-if TYPE_CHECKING:
-    from v2p.launch.parser import Scope
+from v2p.launch.expressions import safe_eval
+from v2p.launch.registry import Registry
+from v2p.launch.scope import Scope
 
 
 @dataclass(frozen=True)
@@ -29,6 +26,7 @@ class Substitution:
 
 Part = str | Substitution
 Parts = tuple[Part, ...]
+_Evaluate = Callable[[list[str], Scope], str]
 
 
 class _Cursor:
@@ -113,13 +111,6 @@ def substitute(text: str, scope: Scope, where: str) -> str:
     return evaluate(parse(text, where), scope)
 
 
-def _arity(sub: Substitution, scope: Scope, lo: int, hi: int) -> list[str]:
-    if not lo <= len(sub.args) <= hi:
-        want = str(lo) if lo == hi else f"{lo} to {hi}"
-        raise LaunchError(f"{scope.where}: $({sub.name} ...) takes {want} argument(s), got {len(sub.args)}")
-    return [evaluate(a, scope) for a in sub.args]
-
-
 def truthy(value: str, where: str) -> bool:
     """A launch condition: true/false/1/0 in any case, as `ros2 launch` accepts them."""
     text = value.strip().lower()
@@ -130,133 +121,114 @@ def truthy(value: str, where: str) -> bool:
     raise LaunchError(f"{where}: condition value {value!r} is not one of true, false, 1, 0")
 
 
+@dataclass(frozen=True)
+class _Definition:
+    evaluate: Callable[[list[str], Scope], str]  # (evaluated arguments, scope) -> text
+    arity: tuple[int, int]  # fewest and most arguments
+
+
+SUBSTITUTIONS: Registry[_Definition] = Registry(lambda name: f"substitution $({name} ...)")
+
+
+def substitution(name: str, arity: tuple[int, int]) -> Callable[[_Evaluate], _Evaluate]:
+    """Register `fn(arguments, scope) -> text` as the substitution `$(name ...)` taking `arity` arguments."""
+    def register(fn: _Evaluate) -> _Evaluate:
+        SUBSTITUTIONS.add(name, _Definition(fn, arity))
+        return fn
+    return register
+
+
 def _evaluate_one(sub: Substitution, scope: Scope) -> str:
-    name = sub.name
-    if name == "var":
-        (key,) = _arity(sub, scope, 1, 1)
-        if key not in scope.configurations:
-            known = ", ".join(sorted(scope.configurations)) or "none"
-            raise LaunchError(f"{scope.where}: $(var {key}): no launch argument or variable '{key}' (defined: {known})")
-        return scope.configurations[key]
-    if name in ("env", "optenv"):
-        args = _arity(sub, scope, 1, 2)
-        if args[0] in scope.env:
-            return scope.env[args[0]]
-        if len(args) == 2:
-            return args[1]
-        if name == "optenv":
-            return ""
-        raise LaunchError(f"{scope.where}: $(env {args[0]}): environment variable not set and no default given")
-    if name == "find-pkg-share":
-        (pkg,) = _arity(sub, scope, 1, 1)
-        return str(scope.packages.share(pkg, scope.where))
-    if name == "find-pkg-prefix":
-        (pkg,) = _arity(sub, scope, 1, 1)
-        return str(scope.packages.prefix(pkg, scope.where))
-    if name == "dirname":
-        _arity(sub, scope, 0, 0)
-        return str(scope.file.parent)
-    if name == "filename":
-        _arity(sub, scope, 0, 0)
-        return scope.file.name
-    if name == "anon":
-        (base,) = _arity(sub, scope, 1, 1)
-        return scope.anonymous.setdefault(base, f"{base}_{os.getpid()}_{uuid.uuid4().hex[:8]}")
-    if name == "eval":
-        (expr,) = _arity(sub, scope, 1, 1)
-        return str(safe_eval(expr, scope.where))
-    if name in ("equals", "not-equals"):
-        left, right = _arity(sub, scope, 2, 2)
-        same = _normalize(left) == _normalize(right)
-        return str(same if name == "equals" else not same).lower()
-    if name == "not":
-        (value,) = _arity(sub, scope, 1, 1)
-        return str(not truthy(value, scope.where)).lower()
-    if name in ("and", "or"):
-        values = [truthy(v, scope.where) for v in _arity(sub, scope, 2, 2)]
-        return str(all(values) if name == "and" else any(values)).lower()
-    raise LaunchError(
-        f"{scope.where}: substitution $({name} ...) is not supported by v2p launch "
-        "(supported: var, env, optenv, find-pkg-share, find-pkg-prefix, dirname, filename, anon, eval, "
-        "equals, not-equals, not, and, or)"
-    )
+    definition = SUBSTITUTIONS.get(sub.name, scope.where)
+    lo, hi = definition.arity
+    if not lo <= len(sub.args) <= hi:
+        want = str(lo) if lo == hi else f"{lo} to {hi}"
+        raise LaunchError(f"{scope.where}: $({sub.name} ...) takes {want} argument(s), got {len(sub.args)}")
+    return definition.evaluate([evaluate(a, scope) for a in sub.args], scope)
 
 
-def _normalize(text: str) -> str:
-    lowered = text.strip().lower()
-    return lowered if lowered in ("true", "false") else text
+@substitution("var", arity=(1, 1))
+def _var(args: list[str], scope: Scope) -> str:
+    (key,) = args
+    if key not in scope.configurations:
+        known = ", ".join(sorted(scope.configurations)) or "none"
+        raise LaunchError(f"{scope.where}: $(var {key}): no launch argument or variable '{key}' (defined: {known})")
+    return scope.configurations[key]
 
 
-_BINARY: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow,
-}
-_COMPARE: dict[type, Callable[[Any, Any], bool]] = {
-    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
-    ast.Gt: operator.gt, ast.GtE: operator.ge, ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
-}
-_CALLS: dict[str, Callable[..., Any]] = {
-    "int": int, "float": float, "str": str, "bool": bool, "abs": abs, "min": min, "max": max, "round": round,
-    "len": len,
-}
+@substitution("env", arity=(1, 2))
+def _env(args: list[str], scope: Scope) -> str:
+    variable, *default = args
+    if variable not in scope.env and not default:
+        raise LaunchError(f"{scope.where}: $(env {variable}): environment variable not set and no default given")
+    return scope.env.get(variable, default[0] if default else "")
 
 
-def safe_eval(expr: str, where: str) -> Any:
-    """Evaluate the expression subset `$(eval ...)` files use, or raise a LaunchError naming the construct."""
-    try:
-        tree = ast.parse(expr.strip(), mode="eval")
-    except SyntaxError as exc:
-        raise LaunchError(f"{where}: $(eval {expr!r}): not a valid expression ({exc.msg})") from None
+@substitution("optenv", arity=(1, 2))
+def _optenv(args: list[str], scope: Scope) -> str:
+    variable, *default = args
+    return scope.env.get(variable, default[0] if default else "")
 
-    def ev(node: ast.AST) -> Any:
-        if isinstance(node, ast.Expression):
-            return ev(node.body)
-        if isinstance(node, ast.Constant):
-            return node.value
-        if isinstance(node, ast.Name) and node.id in ("True", "False", "None"):
-            return {"True": True, "False": False, "None": None}[node.id]
-        if isinstance(node, (ast.List, ast.Tuple)):
-            items = [ev(e) for e in node.elts]
-            return items if isinstance(node, ast.List) else tuple(items)
-        if isinstance(node, ast.UnaryOp):
-            value = ev(node.operand)
-            if isinstance(node.op, ast.Not):
-                return not value
-            if isinstance(node.op, ast.USub):
-                return -value
-            if isinstance(node.op, ast.UAdd):
-                return +value
-        if isinstance(node, ast.BoolOp):
-            values = (ev(v) for v in node.values)
-            return all(values) if isinstance(node.op, ast.And) else any(values)
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            return _BINARY[type(node.op)](ev(node.left), ev(node.right))
-        if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
-            left = ev(node.left)
-            for op, right_node in zip(node.ops, node.comparators, strict=True):
-                right = ev(right_node)
-                if not _COMPARE[type(op)](left, right):
-                    return False
-                left = right
-            return True
-        if isinstance(node, ast.IfExp):
-            return ev(node.body) if ev(node.test) else ev(node.orelse)
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id in _CALLS
-            and not node.keywords
-        ):
-            return _CALLS[node.func.id](*(ev(a) for a in node.args))
-        raise LaunchError(
-            f"{where}: $(eval {expr!r}): '{ast.unparse(node)}' is not supported by v2p launch "
-            "(only literals, arithmetic, comparisons, and/or/not, if-else and int/float/str/bool/abs/min/max/"
-            "round/len)"
-        )
 
-    try:
-        return ev(tree)
-    except LaunchError:
-        raise
-    except (TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
-        raise LaunchError(f"{where}: $(eval {expr!r}) failed: {exc}") from None
+@substitution("find-pkg-share", arity=(1, 1))
+def _find_pkg_share(args: list[str], scope: Scope) -> str:
+    return str(scope.packages.share(args[0], scope.where))
+
+
+@substitution("find-pkg-prefix", arity=(1, 1))
+def _find_pkg_prefix(args: list[str], scope: Scope) -> str:
+    return str(scope.packages.prefix(args[0], scope.where))
+
+
+@substitution("dirname", arity=(0, 0))
+def _dirname(args: list[str], scope: Scope) -> str:
+    return str(scope.file.parent)
+
+
+@substitution("filename", arity=(0, 0))
+def _filename(args: list[str], scope: Scope) -> str:
+    return scope.file.name
+
+
+@substitution("anon", arity=(1, 1))
+def _anon(args: list[str], scope: Scope) -> str:
+    (base,) = args
+    return scope.anonymous.setdefault(base, f"{base}_{os.getpid()}_{uuid.uuid4().hex[:8]}")
+
+
+@substitution("eval", arity=(1, 1))
+def _eval(args: list[str], scope: Scope) -> str:
+    return str(safe_eval(args[0], scope.where))
+
+
+def _same(left: str, right: str) -> bool:
+    """`$(equals)`: booleans compare in any case, anything else as written."""
+    def normal(text: str) -> str:
+        lowered = text.strip().lower()
+        return lowered if lowered in ("true", "false") else text
+    return normal(left) == normal(right)
+
+
+@substitution("equals", arity=(2, 2))
+def _equals(args: list[str], scope: Scope) -> str:
+    return str(_same(*args)).lower()
+
+
+@substitution("not-equals", arity=(2, 2))
+def _not_equals(args: list[str], scope: Scope) -> str:
+    return str(not _same(*args)).lower()
+
+
+@substitution("not", arity=(1, 1))
+def _not(args: list[str], scope: Scope) -> str:
+    return str(not truthy(args[0], scope.where)).lower()
+
+
+@substitution("and", arity=(2, 2))
+def _and(args: list[str], scope: Scope) -> str:
+    return str(all([truthy(v, scope.where) for v in args])).lower()
+
+
+@substitution("or", arity=(2, 2))
+def _or(args: list[str], scope: Scope) -> str:
+    return str(any([truthy(v, scope.where) for v in args])).lower()

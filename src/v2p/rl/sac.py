@@ -78,6 +78,11 @@ class SAC:
                 self._buffer = ReplayBuffer(cfg.buffer_size, self.obs_dim, self.action_dim, self.device, seed)
         return self._buffer
 
+    @property
+    def stored_transitions(self) -> int:
+        """Transitions in the replay buffer; 0 before its first use (asking does not allocate it)."""
+        return 0 if self._buffer is None else len(self._buffer)
+
     # ---- training ----
     def learn(self, total_timesteps: int, callback: Callback | list[Callback] | None = None,
               progress_bar: bool = True) -> SAC:

@@ -1,18 +1,20 @@
 """learner_node: watch a recording folder, train SAC on the closed bags, announce each checkpoint.
 
 Every `poll_period_s` (wall time: the learner also runs where no /clock exists) it lists the bags under
-`record_dir`; each bag closed since (its metadata.yaml written) goes through `v2p.learner.BagLearner`: its messages
+`record_dir`; each bag closed since (its metadata.yaml written) goes through `v2p.learning.BagLearner`: its messages
 become transitions in the replay buffer. Training follows the replay ratio: the checkpoint's SAC updates are kept
 at `updates_per_transition` × the transitions in the buffer, paid in rounds of at most `updates_per_round`, so
 new bags join between rounds and a slow machine falls behind without piling work on one bag. After each round the
 checkpoint directory is written (weights, then the metadata that commits them) and its path is published on
 /learner/checkpoint (std_msgs/String, transient-local, so a policy node that starts later still gets it).
 A corrupt or truncated bag is logged with its name and skipped. A restarted learner resumes from `checkpoint`.
+The learner's `logging` records (logger "v2p.learning") go to this node's rclpy logger at their level.
 With `once`, it pays every update the bags present at start-up are owed, announces, and exits 0.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -27,11 +29,36 @@ from v2p.task.dishwashing import DISHWASHING
 from v2p_ros.common import V2PNode, declare, latched_qos, spin_node
 
 
+class RclpyHandler(logging.Handler):
+    """Hands `logging` records to an rclpy logger at the matching severity."""
+
+    def __init__(self, logger: object) -> None:
+        super().__init__()
+        self.logger = logger
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            text = self.format(record)
+            if record.levelno >= logging.CRITICAL:
+                self.logger.fatal(text)
+            elif record.levelno >= logging.ERROR:
+                self.logger.error(text)
+            elif record.levelno >= logging.WARNING:
+                self.logger.warning(text)
+            elif record.levelno >= logging.INFO:
+                self.logger.info(text)
+            else:
+                self.logger.debug(text)
+        except Exception:  # noqa: BLE001 - logging's contract: a failing handler reports, never raises
+            self.handleError(record)
+
+
 class LearnerNode(V2PNode):
     def __init__(self) -> None:
         super().__init__("learner")
         from v2p.config import load_economics_config
-        from v2p.learner import BagLearner
+        from v2p.learning import BagLearner
+        from v2p.learning.learner import LOG
 
         record_dir = declare(self, "record_dir", "runs/bags", "folder of recordings to watch for closed bags")
         checkpoint = declare(self, "checkpoint", "", "folder of checkpoint versions to write and resume from "
@@ -60,8 +87,12 @@ class LearnerNode(V2PNode):
         ckpt = Path(checkpoint).expanduser() if checkpoint else self.record_dir.parent / "checkpoints" / "learner"
         sac = replace(DISHWASHING.sac, batch_size=batch, buffer_size=buffer, seed=seed, device=device, threads=threads)
         self.pub = self.create_publisher(String, topics.LEARNER_CHECKPOINT, latched_qos())
+        # rclpy severities are Python's logging levels (DEBUG 10 .. FATAL 50): the node's level filters both
+        self.learning_log, self.log_handler = LOG, RclpyHandler(self.get_logger())
+        LOG.setLevel(int(self.get_logger().get_effective_level()))
+        LOG.addHandler(self.log_handler)
         self.learner = BagLearner(ckpt, load_economics_config(config or None), sac_config=sac,
-                                  obs_topic=obs_topic, keep=keep, log=self.log)
+                                  obs_topic=obs_topic, keep=keep)
         if self.learner.saved is not None:  # resumed: its newest version is the current policy
             self.pub.publish(String(data=str(self.learner.saved.resolve())))
         steady = Clock(clock_type=ClockType.STEADY_TIME)
@@ -69,12 +100,6 @@ class LearnerNode(V2PNode):
         if not self.once:  # rounds of updates while any are owed; `once` pays them all in its single poll
             self.create_timer(0.05, self.train_round, clock=steady)
         self.get_logger().info(f"watching {self.record_dir} for closed bags; checkpoint {ckpt}")
-
-    def log(self, text: str) -> None:
-        if text.startswith("error"):
-            self.get_logger().error(text)
-        else:
-            self.get_logger().info(text)
 
     def poll(self) -> None:
         from v2p.bags import find_bags
@@ -109,6 +134,10 @@ class LearnerNode(V2PNode):
         losses = ", ".join(f"{k} {v:.3g}" for k, v in metrics.items())
         self.get_logger().info(f"{steps} updates ({self.learner.model.agent.updates} over "
                                f"{self.learner.transitions} transitions): {losses}; announced {path}")
+
+    def destroy_node(self) -> None:
+        self.learning_log.removeHandler(self.log_handler)
+        super().destroy_node()
 
 
 def main(args: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ from std_msgs.msg import Float32MultiArray, String
 
 from v2p.action_limits import ActionLimiter
 from v2p.errors import V2PError
+from v2p.learning.versions import resolve_checkpoint
 from v2p.task.dishwashing import ACTION
 from v2p.task.errors import MessageError
 from v2p.task import topics
@@ -36,14 +37,6 @@ def fresh_actor(obs_dim: int, seed: int) -> torch.nn.Module:
     torch.manual_seed(seed)
     return Actor(obs_dim, ACTION.dim, SACConfig().net_arch, torch.as_tensor(ACTION.low_array),
                  torch.as_tensor(ACTION.high_array)).eval().requires_grad_(False)
-
-
-def resolve_checkpoint(path: str) -> Path:
-    """A checkpoint directory, or a learner's folder of versions (then the version its `latest` points at)."""
-    p = Path(path).expanduser()
-    if not (p / "metadata.json").exists() and (p / "latest").is_dir():
-        p = p / "latest"
-    return p.resolve()
 
 
 def load_policy(path: str | Path, obs_dim: int) -> torch.nn.Module:
