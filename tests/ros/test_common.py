@@ -1,4 +1,5 @@
-"""v2p_ros.common: conversions and QoS (no graph), and parameter declaration on a node (a context, no peers)."""
+"""v2p_ros.common: conversions and QoS (no graph), parameter declaration on a node (a context, no peers), and how
+spin_node stops a node (subprocesses: signals, exit codes, the teardown watchdog)."""
 
 import numpy as np
 import pytest
@@ -110,3 +111,119 @@ def test_a_hung_rclpy_teardown_exits_1_with_stacks_after_the_node_released_its_o
     assert proc.returncode == 1, proc.stderr
     assert "released: bag closed" in proc.stdout
     assert "Timeout" in proc.stderr and "destroy_node" in proc.stderr  # faulthandler's stack dump
+
+
+SPUN_NODE = """
+import sys
+import time
+from rclpy.duration import Duration
+from std_msgs.msg import String
+from v2p.stopping import StopRequest
+from v2p_ros.common import V2PNode, latched_qos, spin_node
+
+
+class Looping(V2PNode):  # a LoopNode, like the sim
+    def __init__(self):
+        super().__init__("looping")
+        self.pub = self.create_publisher(String, "/v2p_test/said", latched_qos())
+        self.stop = StopRequest()
+        self.exit_code = 3
+
+    def run(self):
+        print("loop running", flush=True)
+        while not self.stop.sleep(60.0):
+            pass
+        print("loop returned", flush=True)
+
+    def request_stop(self):
+        self.stop.request()
+
+    def destroy_node(self):
+        self.pub.publish(String(data="saved"))  # the context is still up: this goes out
+        print("context ok in destroy_node:", self.context.ok(), flush=True)
+        super().destroy_node()
+
+
+class Done(V2PNode):  # callbacks only; done after its first timer tick
+    def __init__(self):
+        super().__init__("done")
+        self.create_timer(0.5, self.tick)
+
+    def tick(self):
+        print("done ticking", flush=True)
+        raise SystemExit(4)
+
+    def destroy_node(self):
+        print("released", flush=True)
+        super().destroy_node()
+
+
+class Busy(V2PNode):  # callbacks only; its one callback never ends by itself (a long round of training)
+    def __init__(self):
+        super().__init__("busy")
+        self.create_timer(0.1, self.work)
+
+    def work(self):
+        print("busy working", flush=True)
+        while True:
+            time.sleep(0.01)
+
+    def destroy_node(self):
+        print("released", flush=True)
+        super().destroy_node()
+
+
+sys.exit(spin_node({"loop": Looping, "done": Done, "busy": Busy}[sys.argv[1]], sys.argv[1]))
+"""
+
+
+def run_until_signalled(ros_env, tmp_path, kind: str, ready: str, stop_signal: str):  # noqa: ANN001, ANN201
+    """Start SPUN_NODE's `kind` node, send `stop_signal` once `ready` is printed; (exit code, output)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script, log = tmp_path / "spun.py", tmp_path / "spun.log"
+    script.write_text(SPUN_NODE)
+    with log.open("w") as sink:
+        proc = subprocess.Popen([sys.executable, str(script), kind], env=ros_env, stdout=sink,
+                                stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while ready not in log.read_text():
+            assert time.monotonic() < deadline and proc.poll() is None, log.read_text()
+            time.sleep(0.05)
+        proc.send_signal(getattr(signal, stop_signal))
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+    return proc.returncode, log.read_text()
+
+
+@pytest.mark.parametrize("stop_signal", ["SIGINT", "SIGTERM"])
+def test_spin_node_stops_a_loop_node_on_a_signal_and_exits_with_its_exit_code(ros_env, tmp_path, stop_signal):
+    code, out = run_until_signalled(ros_env, tmp_path, "loop", "loop running", stop_signal)
+    assert code == 3, out  # the node's exit_code, read after destroy_node
+    assert "loop returned" in out and "context ok in destroy_node: True" in out
+    assert "Traceback" not in out and "KeyboardInterrupt" not in out
+
+
+def test_spin_node_exit_code_of_a_callbacks_systemexit_after_destroy_node(ros_env, tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "spun.py"
+    script.write_text(SPUN_NODE)
+    proc = subprocess.run([sys.executable, str(script), "done"], env=ros_env, capture_output=True, text=True,
+                          timeout=30)
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[-2:] == ["done ticking", "released"]
+
+
+@pytest.mark.parametrize("stop_signal", ["SIGINT", "SIGTERM"])
+def test_spin_node_interrupts_a_callback_that_overruns_the_stop_then_releases(ros_env, tmp_path, stop_signal):
+    code, out = run_until_signalled(ros_env, tmp_path, "busy", "busy working", stop_signal)
+    assert code == 0, out
+    assert "still ran 1 s after the stop request: interrupted" in out and out.rstrip().endswith("released")
+    assert "Traceback" not in out

@@ -140,7 +140,7 @@ def test_recorder_refuses_a_record_dir_that_is_a_file(tmp_path, ros_env, process
     not_a_folder = tmp_path / "file.txt"
     not_a_folder.write_text("x")
     recorder = processes.start(recorder_argv(not_a_folder), "recorder")
-    assert recorder.wait(timeout=30) == 1
+    assert recorder.wait(timeout=30) == 2  # a bad parameter, as for every node (spin_node)
     assert f"parameter record_dir: {not_a_folder} exists and is not a folder" in recorder.output()
 
 

@@ -53,6 +53,7 @@ def video_file(path: str) -> Path:
 class CameraNode(V2PNode):
     def __init__(self) -> None:
         super().__init__("camera")
+        self.capture = None  # first: destroy_node also runs when __init__ fails
         self.source = declare(self, "source", "sim", "sim (relay /sim/camera/image), device or file")
         device = declare(self, "device", 0, "source:=device: OpenCV camera index", (0, 255))
         file = declare(self, "file", "", "source:=file: path of a video file")
@@ -68,7 +69,6 @@ class CameraNode(V2PNode):
         # then subscribes reliable; best effort lost 63% of 640x480 frames at 30 Hz in the recorder benchmark.
         self.image_pub = self.create_publisher(Image, topics.CAMERA_IMAGE, reliable_qos(5))
         self.info_pub = self.create_publisher(CameraInfo, topics.CAMERA_INFO, reliable_qos(5))
-        self.capture = None
         self.published = 0
         if self.source == "sim":
             self.create_subscription(Image, topics.SIM_CAMERA, self.on_sim_image, sensor_qos())

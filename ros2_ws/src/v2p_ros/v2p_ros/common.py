@@ -1,4 +1,5 @@
-"""What every V2P node shares: QoS profiles, parameter declaration, numpy <-> message conversion.
+"""What every V2P node shares: its main (`spin_node`) and shutdown, QoS profiles, parameter declaration,
+numpy <-> message conversion.
 
 QoS by role (DESIGN.md): sensor-data for images, reliable for actions and economics, transient-local for
 announcements (a late-joining policy node still gets the last checkpoint announcement).
@@ -8,9 +9,11 @@ from __future__ import annotations
 
 import array
 import faulthandler
+import gc
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from builtin_interfaces.msg import Time
@@ -27,6 +30,8 @@ from rclpy.qos import (
 )
 from sensor_msgs.msg import Image
 from std_msgs.msg import Float32MultiArray, MultiArrayDimension
+
+from v2p.stopping import CALLBACK_GRACE_S, CallbackInterrupt, StopRequest, stop_on_signals
 
 IMAGE_ENCODING = "rgb8"
 TEARDOWN_TIMEOUT_S = 4.0  # rclpy's part of a shutdown; below a launch's default 5 s between SIGINT and SIGTERM
@@ -49,7 +54,12 @@ def teardown_watchdog(timeout_s: float = TEARDOWN_TIMEOUT_S) -> Iterator[None]:
 class V2PNode(Node):
     """The base of every V2P node. Subclasses release their own resources (bags, ledgers, devices) in
     `destroy_node` and call this last: rclpy's teardown then runs under `teardown_watchdog`, so a hang there ends
-    the process (exit 1, stacks on stderr) after everything the node had to save is saved."""
+    the process (exit 1, stacks on stderr) after everything the node had to save is saved. Under `spin_node`
+    the executor has stopped and the context is still up when `destroy_node` runs. It also runs on a node whose
+    `__init__` raised (the context destroys every node it tracks when it shuts down): set what it releases to None
+    before anything that can fail."""
+
+    exit_code = 0  # the process's exit code after destroy_node (a node whose saving failed sets 1)
 
     def destroy_node(self) -> None:
         with teardown_watchdog():
@@ -216,39 +226,100 @@ def array_from_msg(msg: Float32MultiArray, length: int | None = None) -> np.ndar
     return values
 
 
+@runtime_checkable
+class LoopNode(Protocol):
+    """A node with a loop of its own (the sim). `spin_node` calls `run` in the main thread while the executor spins
+    in a thread of its own, and `request_stop` from another thread when the node must stop; `run` returns soon
+    after it (between two steps of the loop), and the node exits when `run` returns."""
+
+    def run(self) -> None: ...
+
+    def request_stop(self) -> None: ...
+
+
+def _spin_until(executor: Any, stop: StopRequest, interrupt: CallbackInterrupt | None = None,
+                ) -> BaseException | None:
+    """Spin until a stop is requested; a callback's SystemExit or error (or `interrupt`'s KeyboardInterrupt) ends
+    the spin, requests the stop and is returned."""
+    from rclpy.task import Future
+
+    stopped = Future()
+    stop.on_request(lambda: stopped.set_result(None))  # wakes the executor (a done future's callback)
+    try:
+        try:
+            if interrupt is not None:
+                interrupt.spinning = True
+            executor.spin_until_future_complete(stopped)
+        finally:
+            if interrupt is not None:
+                interrupt.spinning = False
+                interrupt.finish()
+    except BaseException as exc:  # noqa: BLE001 - handed to spin_node, which ends the node with it
+        return exc
+    finally:
+        stop.request()
+    return None
+
+
 def spin_node(make: Callable[[], Node], name: str, args: list[str] | None = None) -> int:
-    """Every node's `main`: init, build the node, spin until Ctrl-C or SIGTERM, shut down cleanly.
+    """Every node's `main`: init, build the node, spin until SIGINT or SIGTERM, shut down cleanly; the exit code.
 
     A bad parameter or input file is one logged error line and exit code 2, never a traceback. A node that is
     done (e.g. a video file played to its end) raises SystemExit from a callback; its code is the exit code.
-    Nodes release their resources in `destroy_node`.
+    A `LoopNode` runs its loop in the main thread. Then the executor stops, the node releases its resources in
+    `destroy_node` (its `exit_code` is the exit code unless a SystemExit gave one), and the context goes down.
     """
     import rclpy
-    from rclpy._rclpy_pybind11 import RCLError
     from rclpy.exceptions import ParameterException
-    from rclpy.executors import ExternalShutdownException
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.signals import SignalHandlerOptions
 
     from v2p.errors import V2PError
 
-    rclpy.init(args=args)
-    try:
-        node = make()
-    except (V2PError, ValueError, ParameterException) as exc:
-        rclpy.logging.get_logger(name).error(str(exc))
-        rclpy.try_shutdown()
-        return 2
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except RCLError:
-        if node.context.ok():
-            raise
-        # SIGTERM's handler shut the context down while the executor built its wait set: a shutdown, not an error
-    except SystemExit as stop:
-        return int(stop.code or 0)
-    finally:
-        node.destroy_node()
-        with teardown_watchdog():
+    # Without rclpy's signal handlers: they shut the context down from their own thread, under a node that may
+    # be publishing or an executor building its wait set. Here a signal only requests the stop; the context
+    # goes down last.
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    stop = StopRequest()
+    interrupt = CallbackInterrupt()
+    with stop_on_signals(stop, handler=interrupt.handler):
+        try:
+            node = make()
+        except (V2PError, ValueError, ParameterException) as exc:
+            rclpy.logging.get_logger(name).error(str(exc))
             rclpy.try_shutdown()
-    return 0
+            return 2
+        executor = SingleThreadedExecutor(context=node.context)
+        executor.add_node(node)
+        try:
+            if isinstance(node, LoopNode):
+                stop.on_request(node.request_stop)
+                ended: list[BaseException | None] = []
+                spinner = threading.Thread(target=lambda: ended.append(_spin_until(executor, stop)),
+                                           name="executor")
+                spinner.start()
+                try:
+                    node.run()
+                finally:
+                    stop.request()
+                    spinner.join()
+                failure = ended[0]
+            else:  # the main thread spins: a callback that overruns the stop gets interrupted
+                stop.on_request(interrupt.after_grace)
+                failure = _spin_until(executor, stop, interrupt)
+                if isinstance(failure, KeyboardInterrupt):
+                    node.get_logger().warning(f"a callback still ran {CALLBACK_GRACE_S:g} s after the stop "
+                                              "request: interrupted")
+                    failure = None
+        finally:
+            executor.shutdown()
+            node.destroy_node()
+            with teardown_watchdog():
+                rclpy.try_shutdown()
+    if failure is not None and not isinstance(failure, SystemExit):
+        raise failure
+    # Everything is saved and closed: spare the collector's passes over every object at interpreter exit
+    # (torch's are many: seconds on a busy machine, past a launch's 5 s).
+    gc.freeze()
+    code = int(failure.code or 0) if failure is not None else 0
+    return code or node.exit_code

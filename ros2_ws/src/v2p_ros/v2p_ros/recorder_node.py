@@ -14,11 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.duration import Duration
 from rclpy.event_handler import SubscriptionEventCallbacks
-from rclpy.executors import ExternalShutdownException
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rosbags.interfaces import Qos, QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime
 
@@ -26,7 +24,7 @@ from v2p.bags.recording import QueuedBagRecorder, RecorderStats
 from v2p.bags.writer import BagWriter
 from v2p.errors import V2PError
 from v2p.task import topics
-from v2p_ros.common import V2PNode, declare, reliable_qos
+from v2p_ros.common import V2PNode, declare, reliable_qos, spin_node
 
 _INFINITE = QosTime(sec=0x7FFFFFFF, nsec=0xFFFFFFFF)
 _BAG_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -82,6 +80,8 @@ def recording_path(record_dir: str, bag_name: str) -> Path:
 class RecorderNode(V2PNode):
     def __init__(self) -> None:
         super().__init__("recorder")
+        self.recorder: QueuedBagRecorder | None = None  # destroy_node may run on a node whose __init__ failed
+        self._recorded: dict[str, object] = {}
         record_dir = declare(self, "record_dir", "runs/bags", "folder under which each recording gets its own folder")
         bag_name = declare(self, "bag_name", "", "name of this recording's folder (empty: v2p_<date-time>)")
         wanted = declare(self, "topics", [], "topics to record (empty: every topic discovered)", array_of=str)
@@ -113,7 +113,6 @@ class RecorderNode(V2PNode):
         )
         self.recorder = QueuedBagRecorder(writer, queue_size=queue_size, flush_interval_s=flush_interval_s)
         self.recorder.start()
-        self._recorded: dict[str, object] = {}
         self._skipped: set[str] = set()
         self._wanted = {self.resolve_topic_name(t) for t in wanted}
         self._diagnostics = self.create_publisher(DiagnosticArray, topics.DIAGNOSTICS, reliable_qos())
@@ -188,16 +187,17 @@ class RecorderNode(V2PNode):
         )]
         self._diagnostics.publish(msg)
 
-    def close(self) -> RecorderStats:
-        """Stop receiving, write what is queued, close the bag; log the final figures."""
+    def destroy_node(self) -> None:
+        """Stop receiving, write what is queued, close the bag (exit code 1 if writing failed), log the figures."""
         for sub in self._recorded.values():
             self.destroy_subscription(sub)
         self._recorded.clear()
-        stats = self.recorder.stop()
-        # Not the node's logger: after SIGINT/SIGTERM the context is gone and /rosout cannot carry this line.
-        logger = rclpy.logging.get_logger(f"{self.get_name()}.final")
-        (logger.error if stats.error else logger.info)(_summary(self.path, stats))
-        return stats
+        if self.recorder is not None:
+            stats = self.recorder.stop()
+            (self.get_logger().error if stats.error else self.get_logger().info)(_summary(self.path, stats))
+            self.exit_code = 1 if stats.error else 0
+            self.recorder = None
+        super().destroy_node()
 
 
 def _summary(path: Path, stats: RecorderStats) -> str:
@@ -209,23 +209,7 @@ def _summary(path: Path, stats: RecorderStats) -> str:
 
 
 def main(args: list[str] | None = None) -> int:
-    rclpy.init(args=args)
-    try:
-        node = RecorderNode()
-    except (V2PError, ValueError) as exc:
-        rclpy.logging.get_logger("recorder").error(str(exc))
-        rclpy.try_shutdown()
-        return 1
-    stats = None
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        stats = node.close()
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 1 if stats.error else 0
+    return spin_node(RecorderNode, "recorder", args)
 
 
 if __name__ == "__main__":
