@@ -21,5 +21,5 @@ def test_a_bag_written_by_v2p_bags_reads_back_into_the_same_transitions(tmp_path
     direct = align_transitions(s.records, CFG)
     np.testing.assert_allclose(from_bag.obs, direct.obs, rtol=1e-6)
     np.testing.assert_allclose(from_bag.action, direct.action, rtol=1e-6)
-    np.testing.assert_allclose(from_bag.reward, direct.reward, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(from_bag.parts, direct.parts, rtol=1e-5, atol=1e-6)
     assert from_bag.done.tolist() == direct.done.tolist()

@@ -3,6 +3,8 @@ and loadable, the replay ratio, a crash mid-save, `v2p learn`, an episode split 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 import logging
 import math
@@ -20,9 +22,9 @@ torch.set_num_threads(1)
 
 @pytest.fixture
 def sac():
-    from v2p.rl import SACConfig
+    from v2p.task.dishwashing import DISHWASHING
 
-    return SACConfig(batch_size=8, buffer_size=1000, net_arch=(32, 32), seed=0, device="cpu", threads=1)
+    return replace(DISHWASHING.sac, batch_size=8, buffer_size=1000, net_arch=(32, 32), seed=0, device="cpu", threads=1)
 
 
 @pytest.fixture
@@ -156,5 +158,5 @@ def test_an_episode_split_across_bags_of_one_recording_is_learned_whole(tmp_path
     direct = align_transitions(s.records, CFG)
     buf = learner.model.replay_buffer
     np.testing.assert_allclose(buf.obs[:7].numpy(), direct.obs, rtol=1e-6)
-    np.testing.assert_allclose(buf.reward[:7].numpy(), direct.reward, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(buf.parts[:7].numpy(), direct.parts, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(buf.action[:7].numpy(), 2 * direct.action - 1, rtol=1e-5, atol=1e-6)

@@ -1,5 +1,6 @@
 """Alignment of recorded messages into transitions (v2p.learning.transitions): one transition per control step,
-rewards consistent with the economics monitor, λ carried across shifts, bad messages skipped and counted."""
+rewards stored in parts consistent with the economics monitor and priced with the recording's current λ and going
+rate, bad messages skipped and counted."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import numpy as np
 
 from recorded_streams import CFG, DIM, LAMBDA_TOPIC, Stream
 from v2p.economics.monitor import EconomicsMonitor
-from v2p.economics.sla import lagrangian_reward
-from v2p.learning import Record, align_transitions
+from v2p.economics.reward import going_rate, reward_weights
+from v2p.learning import Record, TransitionStream, align_transitions
 from v2p.task import topics
 from v2p.task.dishwashing import EVENTS
 from v2p.task.events import SimEvent
@@ -40,7 +41,7 @@ def test_each_control_step_becomes_one_transition_with_the_action_that_followed_
     assert tr.done.tolist() == [0, 0, 0, 1]
 
 
-def test_rewards_of_a_shift_sum_to_the_monitors_lagrangian_reward_scaled_by_hours():
+def test_reward_parts_of_a_shift_sum_to_the_monitors_figures():
     s = Stream()
     s.episode(0, ["unit", "broken", "unit", "dirty", "unit"], shift_hours=0.01)
     s.add(LAMBDA_TOPIC, [123.0])  # what the recorded topic says does not matter: the events decide λ
@@ -49,29 +50,39 @@ def test_rewards_of_a_shift_sum_to_the_monitors_lagrangian_reward_scaled_by_hour
     figures = monitor_figures(s)
     ends = np.flatnonzero(tr.done)
     assert len(ends) == 2
-    per_episode = [tr.reward[: ends[0] + 1].sum(), tr.reward[ends[0] + 1:].sum()]
-    in_force = [0.0, figures[0].lam]  # λ starts at 0; shift 1 runs on the λ shift 0's errors raised
-    assert figures[0].lam > 0
-    for total, ep, lam in zip(per_episode, figures, in_force):
-        r = lagrangian_reward(ep.profit, ep.err_rate, ep.error_target, lam)
-        assert math.isclose(total, ep.hours / 0.01 * r, rel_tol=1e-5, abs_tol=1e-4)
-    # the broken dish costs: its step's reward is below that of the unit before it
-    assert tr.reward[1] < tr.reward[0]
+    for part, ep in zip(np.split(tr.parts, [ends[0] + 1]), figures):
+        value, time, error_time = part.sum(0)
+        # value over the planned shift hours: (ŵ_r − energy)·hours / shift_hours, the monitor's own wage
+        assert math.isclose(value, (ep.implied_wage - CFG.energy_cost_per_hour) * ep.hours / 0.01, rel_tol=1e-5)
+        assert math.isclose(time, ep.hours / 0.01, rel_tol=1e-5)
+        assert 0 < error_time < time  # only the failed cycles' time carries errors
+    # priced with any going rate and λ, the broken dish's step earns less than the unit before it
+    for weights in (reward_weights(18.0, 0.0, 0.06), reward_weights(40.0, 25.0, 0.06)):
+        rewards = tr.reward(weights)
+        assert rewards[1] < rewards[0]
 
 
-def test_an_earlier_sla_breach_prices_the_next_shift_through_lambda():
-    def last_shift_rewards(history: list[list[str]]) -> np.ndarray:
+def test_an_earlier_sla_breach_prices_every_stored_shift_through_the_current_lambda():
+    def stream_after(history: list[list[str]]) -> TransitionStream:
         s = Stream()
         for n, outcomes in enumerate(history):
             s.episode(n, outcomes)
-        s.episode(len(history), ["dropped", "unit", "broken"])
-        tr = align_transitions(s.records, CFG)
-        return tr.reward[-3:]
+        stream = TransitionStream(CFG)
+        stream.feed_all(s.records)
+        return stream
 
-    clean = last_shift_rewards([["unit", "unit", "unit"]])
-    breached = last_shift_rewards([["dropped", "broken", "unit"]])
-    # same last shift, err 2/3 > e*: after a breach λ > 0 charges it, after a clean shift λ stays 0
-    assert breached.sum() < clean.sum()
+    clean, breached = stream_after([["unit", "unit", "unit"]]), stream_after([["dropped", "broken", "unit"]])
+    # after a breach λ > 0 charges errors; after a clean shift λ stays 0
+    assert clean.replay.dual.lam == 0.0 < breached.replay.dual.lam
+    for stream in (clean, breached):
+        rolling = stream.replay.rolling()["implied_wage"]
+        assert stream.weights() == reward_weights(going_rate(rolling, CFG), stream.replay.dual.lam,
+                                                  stream.replay.dual.target)
+    # the same stored shift (with errors), priced at one going rate: the breach's λ makes it cost more
+    shift = stream_after([["dropped", "unit", "broken"]]).take()
+    rate = 30.0
+    assert (shift.reward(reward_weights(rate, breached.replay.dual.lam, CFG.sla.error_target)).sum()
+            < shift.reward(reward_weights(rate, 0.0, CFG.sla.error_target)).sum())
 
 
 def test_bad_messages_are_skipped_and_counted_and_a_resent_observation_supersedes():

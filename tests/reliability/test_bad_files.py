@@ -5,6 +5,8 @@ V2PError for the policy node's loader (which the node catches to keep its curren
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import json
 import logging
 import shutil
@@ -73,7 +75,7 @@ def test_learner_skips_random_empty_and_torn_bags_naming_each_and_trains_on_the_
     from node_harness import write_lockstep_recording
 
     from v2p.learning import learn
-    from v2p.rl import SACConfig
+    from v2p.task.dishwashing import DISHWASHING
 
     rec = tmp_path / "rec"
     good = write_lockstep_recording(rec / "good", episodes=1, steps=6, seed=1)
@@ -90,7 +92,7 @@ def test_learner_skips_random_empty_and_torn_bags_naming_each_and_trains_on_the_
             meta.write_bytes(meta.read_bytes()[: meta.stat().st_size // 2])
         bad.append(bag.resolve())
     caplog.set_level(logging.INFO, logger="v2p.learning")
-    sac = SACConfig(batch_size=4, buffer_size=500, net_arch=(16, 16), seed=0, device="cpu", threads=1)
+    sac = replace(DISHWASHING.sac, batch_size=4, buffer_size=500, net_arch=(16, 16), seed=0, device="cpu", threads=1)
     report = learn([rec], tmp_path / "ckpt", 3, load_economics_config(), sac_config=sac)
     logs = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert report.bags_used == [str(good.resolve())]

@@ -8,6 +8,8 @@ answer (tests/ros/test_nodes_sim.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import io
 import logging
 import os
@@ -75,8 +77,9 @@ LEARN = """
 import sys
 from v2p.config import load_economics_config
 from v2p.learning import learn, print_log
-from v2p.rl import SACConfig
-sac = SACConfig(batch_size=4, buffer_size=500, net_arch=(16, 16), seed=0, device="cpu", threads=1)
+from dataclasses import replace
+from v2p.task.dishwashing import DISHWASHING
+sac = replace(DISHWASHING.sac, batch_size=4, buffer_size=500, net_arch=(16, 16), seed=0, device="cpu", threads=1)
 with print_log(sys.stdout):
     learn([sys.argv[1]], sys.argv[2], int(sys.argv[3]), load_economics_config(), sac_config=sac)
 print("LEARN DONE", flush=True)
@@ -90,7 +93,8 @@ def test_a_sigkilled_learner_resumes_from_its_last_checkpoint_version(processes,
 
     from v2p.config import load_economics_config
     from v2p.learning import BagLearner, CheckpointVersions
-    from v2p.rl import SACConfig, load_actor
+    from v2p.rl import load_actor
+    from v2p.task.dishwashing import DISHWASHING
 
     rec, ckpt = tmp_path / "rec", tmp_path / "ckpt"
     write_lockstep_recording(rec / "a", episodes=2, steps=6, seed=1)
@@ -106,7 +110,7 @@ def test_a_sigkilled_learner_resumes_from_its_last_checkpoint_version(processes,
     os.kill(second.pid, signal.SIGKILL)
     assert second.wait(timeout=30) == -signal.SIGKILL
 
-    sac = SACConfig(batch_size=4, buffer_size=500, net_arch=(16, 16), seed=0, device="cpu", threads=1)
+    sac = replace(DISHWASHING.sac, batch_size=4, buffer_size=500, net_arch=(16, 16), seed=0, device="cpu", threads=1)
     caplog.set_level(logging.INFO, logger="v2p.learning")
     learner = BagLearner(ckpt, load_economics_config(), sac_config=sac)
     logs = [(r.levelname, r.getMessage()) for r in caplog.records]

@@ -9,7 +9,7 @@ from gymnasium.utils.env_checker import check_env
 
 import v2p_sim
 from v2p.config import load_economics_config
-from v2p.economics.sla import ShiftTally
+from v2p.economics.reward import reward_weights
 from v2p.task.dishwashing import STATE
 
 from sim_helpers import SHORT_SHIFT_H
@@ -36,24 +36,31 @@ def test_image_observations_and_render() -> None:
         env.close()
 
 
-def test_rewards_sum_to_the_shifts_lagrangian_rate() -> None:
+def test_rewards_sum_to_the_shifts_wage_against_the_going_rate() -> None:
     cfg = load_economics_config()
     env = v2p_sim.DishwashingEnv(shift_hours=SHORT_SHIFT_H, lagrange_multiplier=40.0, sla_target=0.05)
+    env.set_going_rate(25.0)
     try:
         obs, info = env.reset(seed=3)
         assert info["attempts"] == 0 and info["events"] == []
-        total, done, steps = 0.0, False, 0
+        total, done, steps, parts = 0.0, False, 0, np.zeros(3)
         while not done:
             obs, reward, done, truncated, info = env.step(np.array([1.0, 0.2], dtype=np.float32))
             assert not truncated and len(info["events"]) == 1
+            assert info["reward_weights"] == reward_weights(25.0, 40.0, 0.05)
+            assert reward == pytest.approx(np.dot(info["reward_parts"], info["reward_weights"]), rel=1e-12)
             total += reward
+            parts += info["reward_parts"]
             steps += 1
         assert info["sim_time_s"] >= SHORT_SHIFT_H * 3600 and info["attempts"] == steps
         assert info["units"] + info["errors"] == info["attempts"]
         assert sum(info["errors_by_type"].values()) == info["errors"]
-        tally = ShiftTally(info["units"], info["attempts"], info["errors"], info["sim_time_s"] / 3600)
-        expected = tally.lagrangian_dollars(cfg, 0.05, 40.0) / SHORT_SHIFT_H
-        assert total == pytest.approx(expected, rel=1e-9, abs=1e-9)
+        hours = info["sim_time_s"] / 3600
+        value = cfg.unit_price * info["units"] - cfg.error_cost * info["errors"] - cfg.energy_cost_per_hour * hours
+        assert parts[0] == pytest.approx(value / SHORT_SHIFT_H, rel=1e-9)
+        assert parts[1] == pytest.approx(hours / SHORT_SHIFT_H, rel=1e-9)
+        assert 0 < parts[2] <= parts[1]  # this careless action fails dishes: their cycles carry the SLA's charge
+        assert total == pytest.approx(parts[0] - (25.0 - 40.0 * 0.05) * parts[1] - 40.0 * parts[2], rel=1e-9)
     finally:
         env.close()
 

@@ -9,8 +9,7 @@ from dataclasses import replace
 
 from v2p.cli_types import non_negative_int, positive_int
 from v2p.commands._options import add_economics, add_json
-from v2p.task import topics
-from v2p.task.dishwashing import DISHWASHING
+from v2p.task.dishwashing import DISHWASHING, POLICY_INPUTS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,8 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--buffer-size", type=positive_int, default=DISHWASHING.sac.buffer_size,
                    help=f"replay capacity (default {DISHWASHING.sac.buffer_size})")
     p.add_argument("--seed", type=int, default=0, help="seed of the networks and of batch sampling (default 0)")
-    p.add_argument("--obs-topic", default=topics.LATENT,
-                   help=f"observation topic: {topics.LATENT} (default) or {topics.SIM_STATE}")
+    p.add_argument("--observation", choices=sorted(POLICY_INPUTS), default="latent",
+                   help="what the policy acts on, read from the bags (default latent: the encoder's; see "
+                   "v2p.task.dishwashing.POLICY_INPUTS)")
     add_economics(p, "for the reward")
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
     p.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads (default 1)")
@@ -42,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     sac = replace(DISHWASHING.sac, batch_size=args.batch_size, buffer_size=args.buffer_size, seed=args.seed,
                   device=args.device, threads=args.threads)
     with print_log(sys.stderr if args.json else sys.stdout):
-        report = learn(args.bags, args.out, args.steps, econ, sac_config=sac, obs_topic=args.obs_topic,
+        report = learn(args.bags, args.out, args.steps, econ, sac_config=sac,
+                       policy_input=POLICY_INPUTS[args.observation],
                        resume=not args.fresh)
     if args.json:
         print(json.dumps(report.as_dict()))

@@ -26,6 +26,8 @@ import numpy as np
 
 from v2p.economics.spread import attribution_shares
 from v2p.errors import V2PError
+from v2p.task.dishwashing import POLICY_INPUTS
+from v2p.task.observation import PolicyInput
 
 # Two-sided 95% Student t quantiles by degrees of freedom (scipy is not a dependency).
 _T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
@@ -118,16 +120,16 @@ def counterfactual_attribution(
 
 # ---- the real pair: SAC trained from recorded bags, evaluated in the simulator ----
 
-def bag_folders_transitions(folders: list, econ: object, obs_topic: str) -> np.ndarray:
+def bag_folders_transitions(folders: list, econ: object, policy_input: PolicyInput) -> np.ndarray:
     """All observations the closed bags under `folders` hold (for the novelty of one data set against another)."""
     from v2p.bags import find_bags
     from v2p.learning import transitions_from_bag
 
-    chunks = [transitions_from_bag(bag, econ, obs_topic).obs for folder in folders
+    chunks = [transitions_from_bag(bag, econ, policy_input).obs for folder in folders
               for bag in find_bags(folder, complete_only=True)]
     chunks = [c for c in chunks if len(c)]
     if not chunks:
-        raise V2PError(f"no transitions on {obs_topic} in the bags under {', '.join(map(str, folders))}")
+        raise V2PError(f"no transitions on {policy_input.topics} in the bags under {', '.join(map(str, folders))}")
     return np.concatenate(chunks)
 
 
@@ -189,11 +191,11 @@ class PairTrainer:
         from dataclasses import replace
 
         from v2p.learning import learn
-        from v2p.task import topics
         from v2p.task.dishwashing import DISHWASHING
 
         sac = replace(DISHWASHING.sac, seed=seed, threads=1)
-        report = learn(bags, out, self.steps, self.econ, sac_config=sac, obs_topic=topics.SIM_STATE, resume=resume)
+        report = learn(bags, out, self.steps, self.econ, sac_config=sac,
+                       policy_input=POLICY_INPUTS["oracle_state"], resume=resume)
         return str(report.checkpoint)
 
     def __call__(self, bags: list, seed: int) -> object:

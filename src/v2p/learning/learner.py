@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, TextIO
 import numpy as np
 
 from v2p.config import EconomicsConfig
+from v2p.economics.reward import REWARD_PARTS
 from v2p.errors import V2PError
 from v2p.learning.bag_records import bag_records
-from v2p.learning.transitions import Transitions, TransitionStream
+from v2p.learning.transitions import LATENT_INPUT, Transitions, TransitionStream
+from v2p.task.observation import PolicyInput
 from v2p.learning.versions import CheckpointVersions
 from v2p.task import topics
 from v2p.task.dishwashing import ACTION, DISHWASHING
@@ -77,17 +79,27 @@ class BagLearner:
     reads) and repoints `checkpoint/latest` at it (`v2p.learning.versions`). Resuming takes the newest version that
     loads. Its metadata lists the bags already trained on (`extra.bags`): a restarted learner reloads their
     transitions into its replay buffer without training on them again.
+
+    Rewards are stored in parts and priced at every round with the weights of the recording read last (its going
+    rate, λ and e*, see `v2p.economics.reward`), or with `reward_weights` when given (the attribution pair prices
+    both arms alike).
     """
 
     def __init__(self, checkpoint: Path | str, econ: EconomicsConfig, *, sac_config: SACConfig | None = None,
-                 obs_topic: str = topics.LATENT, resume: bool = True, keep: int = 3) -> None:
+                 policy_input: PolicyInput = LATENT_INPUT, resume: bool = True, keep: int = 3,
+                 reward_weights: tuple[float, ...] | None = None) -> None:
         self.checkpoint = Path(checkpoint)
         self.versions = CheckpointVersions(self.checkpoint)
         self.versions.check_writable()
         self.keep = max(1, keep)
         self.econ = econ
-        self.obs_topic = obs_topic
+        self.policy_input = policy_input
         self.sac_config = sac_config if sac_config is not None else replace(DISHWASHING.sac, threads=1)
+        if self.sac_config.reward_parts != len(REWARD_PARTS):
+            raise V2PError(f"the bag learner stores rewards in {len(REWARD_PARTS)} parts {REWARD_PARTS}; its SAC "
+                           f"config has reward_parts={self.sac_config.reward_parts}")
+        self.fixed_weights = reward_weights
+        self._last_stream: TransitionStream | None = None  # the recording read last: its weights price the rounds
         self.model = None  # built at the first bag (the observation size comes from the data) or on resume
         self.trained: list[str] = []  # bags whose transitions are in the buffer, in order
         self.failed: dict[str, str] = {}
@@ -136,21 +148,22 @@ class BagLearner:
         if self.model is None:
             self._build(tr.obs.shape[1])
         if tr.obs.shape[1] != self.model.obs_dim:
-            raise V2PError(f"{bag}: observations on {self.obs_topic} have {tr.obs.shape[1]} values, the policy "
+            raise V2PError(f"{bag}: observations on {self.policy_input.topics} have {tr.obs.shape[1]} values, the policy "
                            f"takes {self.model.obs_dim}")
-        self.model.replay_buffer.add_batch(tr.obs, ACTION.to_unit(tr.action), tr.reward, tr.next_obs, tr.done)
+        self.model.replay_buffer.add_batch(tr.obs, ACTION.to_unit(tr.action), None, tr.next_obs, tr.done, tr.parts)
 
     def _read(self, bag: Path | str) -> Transitions:
         """The transitions a bag completes, continuing the stream of its recording (the bags of one folder)."""
         path = Path(bag).resolve()
         try:
-            records = bag_records(path, self.obs_topic)
+            records = bag_records(path, self.policy_input)
         except V2PError:
             raise
         except Exception as exc:  # noqa: BLE001 - a corrupt file fails deep inside the MCAP/CDR readers
             raise V2PError(f"{path}: corrupt bag ({type(exc).__name__}: {exc})") from None
-        stream = self._streams.setdefault(str(path.parent), TransitionStream(self.econ, self.obs_topic))
+        stream = self._streams.setdefault(str(path.parent), TransitionStream(self.econ, self.policy_input))
         stream.feed_all(records)
+        self._last_stream = stream
         return stream.take()
 
     def add_bag(self, bag: Path | str) -> int:
@@ -205,10 +218,19 @@ class BagLearner:
             return 0
         return max(0, round(updates_per_transition * self.transitions) - self.model.agent.updates)
 
+    @property
+    def reward_weights(self) -> tuple[float, ...] | None:
+        """The weights the next round prices rewards with (None before any bag was read)."""
+        if self.fixed_weights is not None:
+            return tuple(self.fixed_weights)
+        return None if self._last_stream is None else self._last_stream.weights()
+
     def train(self, steps: int) -> dict[str, float]:
-        """`steps` SAC updates on the replay buffer (none while it is empty)."""
+        """`steps` SAC updates on the replay buffer (none while it is empty), rewards priced with the current
+        weights."""
         if self.model is None or self.transitions == 0 or steps <= 0:
             return {}
+        self.model.replay_buffer.set_reward_weights(self.reward_weights)
         return self.model.agent.update_from(self.model.replay_buffer, steps)
 
     def save(self) -> Path:
@@ -218,7 +240,7 @@ class BagLearner:
         model = self.model
         model.episodes = self.episodes
         model.num_timesteps = self.transitions
-        extra = {"bags": self.trained, "obs_topic": self.obs_topic}
+        extra = {"bags": self.trained, "policy_input": list(self.policy_input.topics), "reward_weights": self.reward_weights}
         self.saved = self.versions.save(model.agent.updates, lambda version: model.save(version, extra=extra),
                                         self.keep)
         return self.saved
@@ -229,12 +251,14 @@ class BagLearner:
 
 
 def learn(bag_dirs: Sequence[Path | str], out: Path | str, steps: int, econ: EconomicsConfig, *,
-          sac_config: SACConfig | None = None, obs_topic: str = topics.LATENT, resume: bool = True) -> LearnReport:
+          sac_config: SACConfig | None = None, policy_input: PolicyInput = LATENT_INPUT, resume: bool = True,
+          reward_weights: tuple[float, ...] | None = None) -> LearnReport:
     """The offline learner: every closed bag under `bag_dirs`, `steps` updates, a new checkpoint version under
     `out` (resumed from the newest version there)."""
     from v2p.bags import find_bags
 
-    learner = BagLearner(out, econ, sac_config=sac_config, obs_topic=obs_topic, resume=resume)
+    learner = BagLearner(out, econ, sac_config=sac_config, policy_input=policy_input, resume=resume,
+                         reward_weights=reward_weights)
     bags: list[Path] = []
     for folder in bag_dirs:
         found = find_bags(folder)

@@ -1,12 +1,13 @@
 """Recorded messages -> SAC transitions, as pure code (no I/O): `Record`, `Transitions`, `TransitionStream`,
 `align_transitions`.
 
-A recording is read in log-time order and cut into control steps at each observation message (`/encoder/latent`
-by default): step k is (latent k, the first valid action after it, the events until latent k+1). Its reward is the
-increment of the shift's Lagrangian dollars over the step (`shift_reward_increment`, with the λ and e* in force
-during that episode), so the rewards of a whole shift sum to (hours/shift_hours)·r, the figure the economics monitor
-reports for the episode. λ and e* come from replaying the recording's events through `EconomicsMonitor`, the very
-code econ_monitor_node runs on them during the recording. The step that an `episode_end` event closes is terminal.
+A recording is read in log-time order and cut into control steps at each observation message (the policy input's
+topic, `/encoder/latent` by default, with the newest robot state appended when the input takes one): step k is (latent k, the first valid action after it, the events until latent k+1). Its reward is
+kept in parts (`v2p.economics.reward.reward_parts`: the step's value, its time, its errors' time, each over the
+shift's hours), never combined with the λ of the run that recorded it; `TransitionStream.weights()` gives the
+weights that price them now: the going rate ρ, λ and e* after replaying the recording's events through
+`EconomicsMonitor`, the very code econ_monitor_node runs on them. The step that an `episode_end` event closes is
+terminal.
 
 Alignment needs log times that follow publication order across topics (latent k is published before the action
 answering it, the events of a cycle before the next state): the recorder must stamp each message with its
@@ -24,11 +25,15 @@ import numpy as np
 
 from v2p.config import EconomicsConfig
 from v2p.economics.monitor import EconomicsMonitor
-from v2p.economics.sla import ShiftTally, shift_reward_increment
+from v2p.economics.reward import REWARD_PARTS, going_rate, reward_parts, reward_weights
+from v2p.economics.sla import ShiftTally
 from v2p.task import topics
-from v2p.task.dishwashing import ACTION, EVENTS
+from v2p.task.dishwashing import ACTION, EVENTS, POLICY_INPUTS
 from v2p.task.errors import MessageError
 from v2p.task.events import SimEvent
+from v2p.task.observation import PolicyInput
+
+LATENT_INPUT = POLICY_INPUTS["latent"]
 
 
 class Record(NamedTuple):
@@ -45,19 +50,23 @@ class Transitions:
 
     obs: np.ndarray  # (N, obs_dim) float32
     action: np.ndarray  # (N, 2)
-    reward: np.ndarray  # (N,)
+    parts: np.ndarray  # (N, len(REWARD_PARTS)) the reward in parts, priced by weights at sampling time
     next_obs: np.ndarray  # (N, obs_dim)
     done: np.ndarray  # (N,) 1.0 where an episode_end closed the step
     episodes: int = 0  # episodes that ended inside the bag
     skipped: dict[str, int] = field(default_factory=dict)  # messages ignored, by reason
 
     def __len__(self) -> int:
-        return len(self.reward)
+        return len(self.parts)
+
+    def reward(self, weights: tuple[float, ...]) -> np.ndarray:
+        """The rewards these parts make under `weights` (see `v2p.economics.reward.reward_weights`)."""
+        return (self.parts @ np.asarray(weights, dtype=np.float32)).astype(np.float32)
 
     @classmethod
     def empty(cls, obs_dim: int) -> Transitions:
         z = np.zeros((0, obs_dim), dtype=np.float32)
-        return cls(z, np.zeros((0, ACTION.dim), np.float32), np.zeros(0, np.float32), z.copy(),
+        return cls(z, np.zeros((0, ACTION.dim), np.float32), np.zeros((0, len(REWARD_PARTS)), np.float32), z.copy(),
                    np.zeros(0, np.float32))
 
 
@@ -73,8 +82,6 @@ class _Episode:
     number: int
     start_s: float
     shift_hours: float
-    lam: float  # λ and e* the economics monitor holds this shift to
-    target: float
     tally: ShiftTally = ShiftTally()
     steps: list[_Step] = field(default_factory=list)
 
@@ -91,8 +98,9 @@ class TransitionStream:
     keeps its inner steps (those followed by a next observation).
     """
 
-    def __init__(self, cfg: EconomicsConfig, obs_topic: str = topics.LATENT) -> None:
-        self.cfg, self.obs_topic = cfg, obs_topic
+    def __init__(self, cfg: EconomicsConfig, policy_input: PolicyInput = LATENT_INPUT) -> None:
+        self.cfg, self.policy_input = cfg, policy_input
+        self.robot_state: np.ndarray | None = None  # the newest robot state (when the policy input appends it)
         # the recording's events through the monitor's own code: its dual ascent gives each shift's λ and e*
         self.replay = EconomicsMonitor(cfg)
         self.episode: _Episode | None = None
@@ -124,8 +132,15 @@ class TransitionStream:
                 return
             if self.episode is not None and self.episode.steps and self.episode.steps[-1].action is None:
                 self.episode.steps[-1].action = action
-        elif rec.topic == self.obs_topic:
-            self.on_observation(np.asarray(rec.values, dtype=np.float32))
+        elif rec.topic == self.policy_input.robot_state:
+            self.robot_state = np.asarray(rec.values, dtype=np.float32)
+        elif rec.topic == self.policy_input.topic:
+            try:
+                obs = self.policy_input.compose(np.asarray(rec.values, dtype=np.float32), self.robot_state)
+            except ValueError:
+                self.skip("observation without its fields or robot state")
+                return
+            self.on_observation(obs)
 
     def on_observation(self, obs: np.ndarray) -> None:
         if obs.ndim != 1 or obs.size == 0 or not np.isfinite(obs).all():
@@ -151,8 +166,7 @@ class TransitionStream:
         self.replay.on_event(event)  # an episode_end updates its λ after this shift's λ was taken at the start
         if event.kind == "episode_start":
             self.close(final=None)  # an episode without its end: keep its inner steps only
-            dual = self.replay.dual
-            self.episode = _Episode(event.episode, event.sim_time_s, event.episode_hours, dual.lam, dual.target)
+            self.episode = _Episode(event.episode, event.sim_time_s, event.episode_hours)
             return
         ep = self.episode
         if ep is None or event.episode != ep.number:
@@ -185,9 +199,10 @@ class TransitionStream:
                 self.skip("step without action")
                 continue
             after = final if last else steps[k + 1].tally
-            reward = shift_reward_increment(step.tally, after, self.cfg, ep.target, ep.lam, shift_hours)
+            parts = reward_parts(after.units - step.tally.units, after.errors - step.tally.errors,
+                                 max(0.0, after.hours - step.tally.hours), shift_hours, self.cfg)
             next_obs = step.obs if last else steps[k + 1].obs  # unused when done (no bootstrap)
-            self.rows.append((step.obs, step.action, reward, next_obs, 1.0 if last else 0.0))
+            self.rows.append((step.obs, step.action, parts, next_obs, 1.0 if last else 0.0))
 
     def feed_all(self, records: Iterable[Record]) -> None:
         for rec in records:
@@ -199,12 +214,18 @@ class TransitionStream:
         if not self.rows:
             out = Transitions.empty(dim)
         else:
-            obs, action, reward, next_obs, done = zip(*self.rows)
-            out = Transitions(np.stack(obs), np.asarray(action, np.float32), np.asarray(reward, np.float32),
+            obs, action, parts, next_obs, done = zip(*self.rows)
+            out = Transitions(np.stack(obs), np.asarray(action, np.float32), np.asarray(parts, np.float32),
                               np.stack(next_obs), np.asarray(done, np.float32))
         out.episodes, out.skipped = self.episodes, dict(self.skipped)
         self.rows, self.episodes, self.skipped = [], 0, {}
         return out
+
+    def weights(self) -> tuple[float, float, float]:
+        """The weights that price the parts now: ρ from the recording's recent wage, λ and e* from its SLA."""
+        rolling = self.replay.rolling()
+        rate = going_rate(None if rolling is None else rolling["implied_wage"], self.cfg)
+        return reward_weights(rate, self.replay.dual.lam, self.replay.dual.target)
 
     def finish(self) -> Transitions:
         """Close the open episode (no more records will come) and take."""
@@ -212,8 +233,9 @@ class TransitionStream:
         return self.take()
 
 
-def align_transitions(records: Iterable[Record], cfg: EconomicsConfig, obs_topic: str = topics.LATENT) -> Transitions:
+def align_transitions(records: Iterable[Record], cfg: EconomicsConfig,
+                      policy_input: PolicyInput = LATENT_INPUT) -> Transitions:
     """Transitions from records in log-time order (ties keep their recorded order)."""
-    stream = TransitionStream(cfg, obs_topic)
+    stream = TransitionStream(cfg, policy_input)
     stream.feed_all(records)
     return stream.finish()

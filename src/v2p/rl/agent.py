@@ -35,7 +35,7 @@ class SACAgent:
         low = torch.as_tensor(np.asarray(action_low, dtype=np.float32))
         high = torch.as_tensor(np.asarray(action_high, dtype=np.float32))
         self.actor = Actor(obs_dim, action_dim, config.net_arch, low, high).to(self.device)
-        self.critic = TwinQ(obs_dim, action_dim, config.net_arch).to(self.device)
+        self.critic = TwinQ(obs_dim, action_dim, config.net_arch, n=config.critics).to(self.device)
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
         self.learn_alpha = isinstance(config.ent_coef, str)  # "auto" or "auto_<initial α>", as SB3
         init_alpha = _initial_alpha(config.ent_coef) if self.learn_alpha else float(config.ent_coef)
@@ -60,14 +60,14 @@ class SACAgent:
         alpha = self.log_alpha.detach().exp()
         with torch.no_grad():
             next_action, next_log_prob = self.actor.sample(next_obs)
-            next_q = self.critic_target(next_obs, next_action).min(0).values - alpha * next_log_prob
+            next_q = self._aggregate(self.critic_target(next_obs, next_action)) - alpha * next_log_prob
             target_q = reward + self.config.gamma * (1.0 - done) * next_q
-        q = self.critic(obs, action)  # (2, B): both critics in one batched forward
+        q = self.critic(obs, action)  # (n, B): every critic in one batched forward
         td2 = (q - target_q).pow(2) if weight is None else weight * (q - target_q).pow(2)
-        critic_loss = 0.5 * td2.mean(1).sum()  # sum over the two critics of their MSE, as SB3
+        critic_loss = 0.5 * td2.mean(1).sum()  # sum over the critics of their MSE, as SB3
         pi_action, log_prob = self.actor.sample(obs)
         # frozen: the actor's loss reaches the critics' input only, never their weights
-        actor_loss = (alpha * log_prob - self.critic(obs, pi_action, frozen=True).min(0).values).mean()
+        actor_loss = (alpha * log_prob - self._aggregate(self.critic(obs, pi_action, frozen=True))).mean()
         loss = critic_loss + actor_loss
         alpha_loss = torch.zeros((), device=obs.device)
         if self.learn_alpha:  # α moves so that the policy's entropy −E[log π] tracks the target entropy
@@ -81,6 +81,11 @@ class SACAgent:
         torch._foreach_lerp_(self._target, self._online, self.config.tau)  # θ' ← (1−τ)θ' + τθ, in place
         return (critic_loss.detach(), actor_loss.detach(), alpha_loss.detach(), alpha, -log_prob.detach().mean(),
                 q.detach().mean())
+
+    def _aggregate(self, q: torch.Tensor) -> torch.Tensor:
+        """The ensemble's (n, B) values as one (B,): the minimum (SAC's clipped double-Q, pessimistic where the
+        critics disagree) or the mean (an ensemble's estimate, for a critic regressed without bootstrapping)."""
+        return q.min(0).values if self.config.critic_aggregate == "min" else q.mean(0)
 
     def update(self, batch: Batch) -> dict[str, torch.Tensor]:
         """One gradient step on `batch`; metrics stay on the device (read them rarely: reading syncs)."""

@@ -9,6 +9,7 @@ from typing import Any
 from v2p.errors import V2PError
 
 REPLAY_KINDS = ("uniform", "novelty")
+CRITIC_AGGREGATES = ("min", "mean")
 
 
 
@@ -26,6 +27,9 @@ class SACConfig:
     train_freq: int = 1  # env steps between rounds of updates
     gradient_steps: int = 1  # updates per round
     ent_coef: str | float = "auto"  # "auto" (learn α from 1), "auto_0.1" (learn α from 0.1), or a fixed α
+    critics: int = 2  # critics in the ensemble (2: SAC's clipped double-Q)
+    critic_aggregate: str = "min"  # how the actor and the target read the ensemble: "min" (SAC) or "mean"
+    reward_parts: int = 0  # 0: the env's reward; k: k reward parts priced at sampling (see replay.py)
     target_entropy: float | None = None  # None: −|A|
     replay: str = "uniform"  # "uniform" or "novelty" (novelty-prioritised, see replay.py)
     per_alpha: float = 0.6  # priority exponent: P(i) ∝ (novelty_i + per_eps)^per_alpha
@@ -59,6 +63,10 @@ class SACConfig:
         else:
             need(float(self.ent_coef) > 0, "ent_coef", f"must be 'auto' or a positive number, got {self.ent_coef}")
         need(self.replay in REPLAY_KINDS, "replay", f"must be one of {REPLAY_KINDS}, got {self.replay!r}")
+        need(self.critics >= 1, "critics", f"must be at least 1, got {self.critics}")
+        need(self.critic_aggregate in CRITIC_AGGREGATES, "critic_aggregate",
+             f"must be one of {CRITIC_AGGREGATES}, got {self.critic_aggregate!r}")
+        need(self.reward_parts >= 0, "reward_parts", f"must not be negative, got {self.reward_parts}")
         need(self.per_alpha >= 0, "per_alpha", "must not be negative")
         need(0 <= self.per_beta <= 1, "per_beta", f"must lie in [0, 1], got {self.per_beta}")
         need(self.per_eps > 0, "per_eps", "must be positive")

@@ -27,7 +27,7 @@ def economics_columns(info: dict[str, Any], cfg: EconomicsConfig) -> dict[str, f
     units, attempts, errors = float(info["units"]), float(info["attempts"]), float(info["errors"])
     err = error_rate(errors, attempts)
     mp = marginal_product(units, hours) if hours > 0 else 0.0
-    wage = implied_wage(mp, err, cfg)
+    wage = implied_wage(mp, errors_per_hour=errors / hours if hours > 0 else 0.0, cfg=cfg)
     spread = spread_per_hour(wage, cfg)
     return {"mp_r": mp, "err_rate": err, "w_hat_r": wage, "w_h": cfg.human_wage, "wage_parity": wage_parity(wage, cfg),
             "profit": profit_per_hour(wage, cfg), "spread": spread, "spread_value": spread * hours, "hours": hours,

@@ -1,4 +1,9 @@
-"""Replay storage in preallocated tensors (on the learner's device), sampled uniformly or by novelty priority."""
+"""Replay storage in preallocated tensors (on the learner's device), sampled uniformly or by novelty priority.
+
+A buffer made with `reward_parts=k` stores k reward parts per transition instead of a reward, and prices them
+when a batch is sampled: reward = parts · `reward_weights` (see `v2p.economics.reward`: a learner under a
+constraint stores its reward and its constraint cost apart and combines them with the current multiplier).
+"""
 
 from __future__ import annotations
 
@@ -24,8 +29,9 @@ class ReplayBuffer:
     """A ring buffer of transitions. `add` stores one, `add_batch` many (the bag learner builds its own)."""
 
     def __init__(self, capacity: int, obs_dim: int, action_dim: int, device: str | torch.device = "cpu",
-                 seed: int | None = None):
+                 seed: int | None = None, reward_parts: int = 0):
         self.capacity, self.obs_dim, self.action_dim = capacity, obs_dim, action_dim
+        self.reward_parts = int(reward_parts)
         self.device = torch.device(device)
         alloc = dict(dtype=torch.float32, device=self.device)
         self.obs = torch.zeros(capacity, obs_dim, **alloc)
@@ -33,6 +39,8 @@ class ReplayBuffer:
         self.action = torch.zeros(capacity, action_dim, **alloc)
         self.reward = torch.zeros(capacity, **alloc)
         self.done = torch.zeros(capacity, **alloc)
+        self.parts = torch.zeros(capacity, self.reward_parts, **alloc) if self.reward_parts else None
+        self.reward_weights: torch.Tensor | None = None  # set_reward_weights, before the first sample
         self.pos = 0
         self.size = 0
         self._gen = torch.Generator(device=self.device)
@@ -41,18 +49,27 @@ class ReplayBuffer:
     def __len__(self) -> int:
         return self.size
 
-    def add(self, obs, action, reward: float, next_obs, done: bool) -> None:
-        self.add_batch(np.asarray(obs)[None], np.asarray(action)[None], np.asarray([reward]),
-                       np.asarray(next_obs)[None], np.asarray([done]))
+    def add(self, obs, action, reward: float | None, next_obs, done: bool, parts=None) -> None:
+        self.add_batch(np.asarray(obs)[None], np.asarray(action)[None],
+                       None if reward is None else np.asarray([reward]), np.asarray(next_obs)[None],
+                       np.asarray([done]), None if parts is None else np.asarray(parts)[None])
 
-    def add_batch(self, obs, action, reward, next_obs, done) -> np.ndarray:
+    def add_batch(self, obs, action, reward, next_obs, done, parts=None) -> np.ndarray:
         """Store N transitions (arrays with a leading N); returns the slots written. Oldest are overwritten.
 
         `action` is in the unit box [-1, 1] (SACAgent.unit_action converts env units); `done` marks terminal
-        states only, not time limits."""
+        states only, not time limits. A buffer with reward parts takes `parts` (N, k) and no reward."""
+        if (parts is None) != (self.parts is None) or (self.parts is not None and reward is not None):
+            raise ValueError(f"add_batch: this buffer stores {'reward parts' if self.parts is not None else 'rewards'}"
+                             f"; got {'parts' if parts is not None else 'no parts'} and "
+                             f"{'a reward' if reward is not None else 'no reward'}")
+        if parts is not None:
+            reward = np.zeros(len(parts), dtype=np.float32)  # priced at sampling time
         cols = [self._tensor(x, width) for x, width in
                 ((obs, self.obs_dim), (action, self.action_dim), (reward, None), (next_obs, self.obs_dim),
                  (done, None))]
+        if parts is not None:
+            cols.append(self._tensor(parts, self.reward_parts))
         n = len(cols[0])
         if any(len(c) != n for c in cols):
             raise ValueError(f"add_batch: columns differ in length: {[len(c) for c in cols]}")
@@ -60,12 +77,21 @@ class ReplayBuffer:
         cols = [c[n - kept:] for c in cols]
         slots = (self.pos + n - kept + np.arange(kept)) % self.capacity
         index = torch.from_numpy(slots).to(self.device)
-        for store, col in zip((self.obs, self.action, self.reward, self.next_obs, self.done), cols):
+        stores = (self.obs, self.action, self.reward, self.next_obs, self.done, self.parts)
+        for store, col in zip(stores, cols):
             store.index_copy_(0, index, col)
         self.pos = int((self.pos + n) % self.capacity)
         self.size = min(self.size + n, self.capacity)
         self._on_added(slots, cols[0])
         return slots
+
+    def set_reward_weights(self, weights) -> None:
+        """The weights that price the stored reward parts from now on: reward = parts · weights."""
+        w = self._tensor(weights, None)
+        if self.parts is None or w.numel() != self.reward_parts or not torch.isfinite(w).all():
+            raise ValueError(f"reward weights must be {self.reward_parts} finite numbers for a buffer with reward "
+                             f"parts, got {list(np.asarray(weights).reshape(-1))}")
+        self.reward_weights = w
 
     def sample(self, batch_size: int, beta: float = 1.0) -> Batch:
         """A uniform batch (with replacement). `beta` only matters for prioritised buffers."""
@@ -76,8 +102,14 @@ class ReplayBuffer:
 
     def _gather(self, index: torch.Tensor, weight: torch.Tensor | None = None,
                 slots: np.ndarray | None = None) -> Batch:
-        return Batch(self.obs[index], self.action[index], self.reward[index], self.next_obs[index],
-                     self.done[index], weight, slots)
+        if self.parts is None:
+            reward = self.reward[index]
+        elif self.reward_weights is None:
+            raise ValueError("this buffer stores reward parts: set_reward_weights before sampling")
+        else:
+            reward = self.parts[index] @ self.reward_weights
+        return Batch(self.obs[index], self.action[index], reward, self.next_obs[index], self.done[index], weight,
+                     slots)
 
     def _tensor(self, x, width: int | None) -> torch.Tensor:
         t = torch.as_tensor(np.asarray(x, dtype=np.float32))
@@ -142,8 +174,9 @@ class PrioritizedReplayBuffer(ReplayBuffer):
     """
 
     def __init__(self, capacity: int, obs_dim: int, action_dim: int, novelty: NoveltyEstimator,
-                 alpha: float = 0.6, eps: float = 1e-3, device: str | torch.device = "cpu", seed: int | None = None):
-        super().__init__(capacity, obs_dim, action_dim, device, seed)
+                 alpha: float = 0.6, eps: float = 1e-3, device: str | torch.device = "cpu", seed: int | None = None,
+                 reward_parts: int = 0):
+        super().__init__(capacity, obs_dim, action_dim, device, seed, reward_parts)
         self.novelty, self.alpha, self.eps = novelty, alpha, eps
         self.tree = SumTree(capacity)
         self.max_priority = 1.0

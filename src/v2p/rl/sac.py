@@ -73,9 +73,11 @@ class SAC:
             if cfg.replay == "novelty":
                 self.novelty = NoveltyEstimator(self.obs_dim, cfg.novelty_k, cfg.novelty_memory, seed)
                 self._buffer = PrioritizedReplayBuffer(cfg.buffer_size, self.obs_dim, self.action_dim, self.novelty,
-                                                       cfg.per_alpha, cfg.per_eps, self.device, seed)
+                                                       cfg.per_alpha, cfg.per_eps, self.device, seed,
+                                                       cfg.reward_parts)
             else:
-                self._buffer = ReplayBuffer(cfg.buffer_size, self.obs_dim, self.action_dim, self.device, seed)
+                self._buffer = ReplayBuffer(cfg.buffer_size, self.obs_dim, self.action_dim, self.device, seed,
+                                            cfg.reward_parts)
         return self._buffer
 
     @property
@@ -119,7 +121,13 @@ class SAC:
                 for c in callbacks:
                     reward = c.reward(float(reward), info)
                 # truncation (time limit) is not a terminal state: the target still bootstraps from next_obs
-                buffer.add(obs, unit, float(reward), np.asarray(next_obs, dtype=np.float32).reshape(-1), terminated)
+                next_flat = np.asarray(next_obs, dtype=np.float32).reshape(-1)
+                if cfg.reward_parts:  # the env reports its reward in parts and the weights that price them now
+                    parts, weights = _reward_parts(info, cfg.reward_parts)
+                    buffer.add(obs, unit, None, next_flat, terminated, parts)
+                    buffer.set_reward_weights(weights)
+                else:
+                    buffer.add(obs, unit, float(reward), next_flat, terminated)
                 self._obs = next_obs
                 self.num_timesteps += 1
                 bar.update(1)
@@ -215,6 +223,20 @@ class SAC:
         model.episodes = int(meta.get("episodes", 0))
         model.metadata = meta
         return model
+
+
+def _reward_parts(info: dict[str, Any], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The step's reward parts and their current weights from the env's info (config reward_parts = k)."""
+    try:
+        parts = np.asarray(info["reward_parts"], dtype=np.float32).reshape(-1)
+        weights = np.asarray(info["reward_weights"], dtype=np.float32).reshape(-1)
+    except KeyError as exc:
+        raise V2PError(f"SAC config reward_parts={k} needs the env's info to carry {exc} (v2p.task.env.TaskEnv "
+                       "does)") from None
+    if parts.size != k or weights.size != k:
+        raise V2PError(f"the env reports {parts.size} reward parts and {weights.size} weights; the SAC config "
+                       f"says reward_parts={k}")
+    return parts, weights
 
 
 def evaluate(model: SAC, env: Any, episodes: int = 10, seed: int | None = None) -> tuple[float, float]:

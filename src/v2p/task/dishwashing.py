@@ -12,7 +12,8 @@ from v2p.rl.config import SACConfig
 from v2p.task.action import ActionSpec
 from v2p.task.base import Cell
 from v2p.task.events import EventVocabulary
-from v2p.task.observation import ObservationField, ObservationLayout
+from v2p.task import topics
+from v2p.task.observation import ObservationField, ObservationLayout, PolicyInput
 
 DISH_TYPES = ("plate", "bowl", "glass")
 ERROR_KINDS = ("dropped", "broken", "dirty", "misplaced")  # detected from the physics (v2p_sim.workcell)
@@ -41,12 +42,23 @@ STATE = ObservationLayout((
     _F("last_care", 0.0, 1.0, "proprioception", "care of the previous cycle"),
 ))
 
-# Short shifts (10-25 cycles) of a slow simulator (a dish cycle costs far more than an update), and rewards of a
-# few tenths of $/h per cycle: so several updates per cycle, and α starting at 0.1 rather than 1 so that the
-# entropy bonus does not swamp the economics for the first thousands of cycles. `v2p train`, the learner node,
-# `v2p learn` and the attribution pair all start from this preset (change it with dataclasses.replace).
+# What the policy may act on, by mode: the same live (policy node) and recorded (the learner reads bags by it).
+POLICY_INPUTS = {
+    "latent": PolicyInput(topics.LATENT),  # the encoder's latent
+    "oracle_state": PolicyInput(topics.SIM_STATE),  # the simulator's whole state, privileged: for comparison only
+}
+
+# The learner's preset (`v2p train`, the learner node, `v2p learn` and the attribution pair start from it; change it
+# with dataclasses.replace). Each dish cycle's reward charges the cycle's time at the going rate, so it is complete
+# on its own (Dinkelbach, see v2p.economics.reward): γ = 0, a critic that regresses the cycle's reward without
+# bootstrapping, read by the actor as the mean of a 5-critic ensemble (measured steadier than the minimum of two,
+# which backs away from the error cliffs the best operating points sit next to). Rewards are stored in their three
+# parts and priced with today's λ and ρ. A slow simulator (a dish cycle costs far more than an update): several
+# updates per cycle; α starts at 0.1 so the entropy bonus does not swamp the economics, and a low target entropy
+# keeps the deployed mean near the sharp optimum.
 SAC_PRESET = SACConfig(learning_starts=64, batch_size=256, buffer_size=200_000, gradient_steps=4,
-                       ent_coef="auto_0.1")
+                       ent_coef="auto_0.1", gamma=0.0, critics=5, critic_aggregate="mean", target_entropy=-6.0,
+                       reward_parts=3)  # the parts of v2p.economics.reward.REWARD_PARTS
 
 
 @dataclass(frozen=True)

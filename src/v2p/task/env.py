@@ -1,9 +1,11 @@
 """`TaskEnv`: any task's simulated workcell as a gymnasium environment; one step is one work cycle.
 
 Action: the task's ActionSpec as a Box. Observation: the cell's state vector (the task's observation layout), or
-with `image_obs=True` a Dict {"state", "image"} adding a camera frame. Reward: the economics core's Lagrangian
-reward as a per-step increment (`v2p.economics.sla.shift_reward_increment`), so a shift's rewards sum to its
-Lagrangian reward in $/h: a failed item costs what the economics monitor says it costs. An episode is a shift.
+with `image_obs=True` a Dict {"state", "image"} adding a camera frame. Reward: the cycle's reward in parts
+(`v2p.economics.reward`: its value, its time at the going rate ρ, its errors under the SLA multiplier λ), priced
+with the env's current ρ, λ and e*; `info` carries the parts and the weights, so a learner can store the parts
+and price them later with newer weights. A shift's rewards sum to ŵ_r − energy − ρ − λ·(err − e*). An episode
+is a shift.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 from gymnasium import spaces
 
 from v2p.config import EconomicsConfig, load_economics_config
-from v2p.economics.sla import ShiftTally, shift_reward_increment
+from v2p.economics.reward import combine, reward_parts, reward_weights
 from v2p.task.base import Task
 
 ACTION_TOLERANCE = 1e-6  # float32 round-off at the box's edges is not a bad action
@@ -47,6 +49,7 @@ class TaskEnv(gym.Env):
         self.econ = econ_config or load_economics_config()
         self.lam = 0.0
         self.set_lagrange_multiplier(lagrange_multiplier)
+        self.going_rate = self.econ.human_wage  # ρ: what an hour of the robot's time is worth (see reward.py)
         self.sla_target = self.econ.sla.error_target
         if sla_target is not None:
             self.set_sla_target(sla_target)
@@ -65,7 +68,6 @@ class TaskEnv(gym.Env):
             self.observation_space = spaces.Dict({"state": state, "image": image})
         else:
             self.observation_space = state
-        self._tally = ShiftTally()
 
     # -------------------------------------------------------------- the constraint's knobs
     def set_lagrange_multiplier(self, lam: float) -> None:
@@ -73,6 +75,12 @@ class TaskEnv(gym.Env):
         if not np.isfinite(lam) or lam < 0:
             raise ValueError(f"the Lagrange multiplier must be finite and >= 0, got {lam!r}")
         self.lam = lam
+
+    def set_going_rate(self, rate: float) -> None:
+        rate = float(rate)
+        if not np.isfinite(rate):
+            raise ValueError(f"the going rate must be finite, got {rate!r}")
+        self.going_rate = rate
 
     def set_sla_target(self, target: float) -> None:
         target = float(target)
@@ -84,7 +92,6 @@ class TaskEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict]:
         super().reset(seed=seed)
         self.workcell.reset(int(self.np_random.integers(2**31 - 1)))
-        self._tally = ShiftTally()
         return self._obs(), self._info([])
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
@@ -96,12 +103,14 @@ class TaskEnv(gym.Env):
         if np.any(a < low - ACTION_TOLERANCE) or np.any(a > high + ACTION_TOLERANCE):
             raise ValueError(f"action must lie in [{spec.low}, {spec.high}] ({', '.join(spec.fields)}), got {action!r}")
         wc = self.workcell
+        units, errors = wc.units, wc.errors
         result = wc.run_cycle(*(float(v) for v in np.clip(a, low, high)))
-        before = self._tally
-        self._tally = ShiftTally(wc.units, wc.attempts, wc.errors, wc.sim_time_s / 3600.0)
-        reward = shift_reward_increment(before, self._tally, self.econ, self.sla_target, self.lam, self.shift_hours)
+        parts = reward_parts(wc.units - units, wc.errors - errors, result.duration_s / 3600.0, self.shift_hours,
+                             self.econ)
+        weights = reward_weights(self.going_rate, self.lam, self.sla_target)
         terminated = wc.shift_done  # the shift is over: its clock is part of the state
-        return self._obs(), float(reward), terminated, False, self._info([e.as_dict() for e in result.events])
+        info = self._info([e.as_dict() for e in result.events]) | {"reward_parts": parts, "reward_weights": weights}
+        return self._obs(), combine(parts, weights), terminated, False, info
 
     def render(self) -> np.ndarray | None:
         if self.render_mode == "rgb_array":
@@ -129,4 +138,5 @@ class TaskEnv(gym.Env):
             "events": events,
             "lagrange_multiplier": self.lam,
             "sla_target": self.sla_target,
+            "going_rate": self.going_rate,
         }

@@ -84,3 +84,31 @@ class ObservationLayout:
             raise KeyError(f"observation is missing fields {missing}")
         v = np.array([float(values[n]) for n in self.names], dtype=np.float32)
         return np.clip(v, self.low, self.high)
+
+
+@dataclass(frozen=True)
+class PolicyInput:
+    """Where the policy's observation comes from on the graph, the same live (policy node) and recorded (learner):
+    the values of a vector topic (the encoder's latent, or a state), only `fields` of them when given, followed by
+    the newest message of `robot_state` (the robot's own proprioception and bookkeeping) when given."""
+
+    topic: str
+    fields: tuple[int, ...] | None = None
+    robot_state: str | None = None
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return (self.topic,) if self.robot_state is None else (self.topic, self.robot_state)
+
+    def compose(self, values: np.ndarray, robot_state: np.ndarray | None) -> np.ndarray:
+        """The observation from one message of `topic` and the newest robot state; ValueError names what is off."""
+        x = np.asarray(values, dtype=np.float32).reshape(-1)
+        if self.fields is not None:
+            if x.size <= max(self.fields):
+                raise ValueError(f"{self.topic} has {x.size} values; the policy reads fields up to {max(self.fields)}")
+            x = x[list(self.fields)]
+        if self.robot_state is None:
+            return x
+        if robot_state is None:
+            raise ValueError(f"no {self.robot_state} yet to append to {self.topic}")
+        return np.concatenate([x, np.asarray(robot_state, dtype=np.float32).reshape(-1)])

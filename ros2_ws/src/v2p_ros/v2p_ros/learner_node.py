@@ -25,7 +25,7 @@ from std_msgs.msg import String
 
 from v2p.errors import V2PError
 from v2p.task import topics
-from v2p.task.dishwashing import DISHWASHING
+from v2p.task.dishwashing import DISHWASHING, POLICY_INPUTS
 from v2p_ros.common import V2PNode, declare, latched_qos, spin_node
 
 
@@ -72,8 +72,8 @@ class LearnerNode(V2PNode):
         buffer = declare(self, "buffer_size", DISHWASHING.sac.buffer_size, "replay capacity in transitions",
                          (1, 100_000_000))
         seed = declare(self, "seed", 0, "seed of the networks and of batch sampling", (0, 2**31 - 1))
-        obs_topic = declare(self, "obs_topic", topics.LATENT,
-                            f"observation topic in the bags ({topics.LATENT} or {topics.SIM_STATE})")
+        observation = declare(self, "observation", "latent", "what the policy acts on, read from the bags: "
+                              + ", ".join(sorted(POLICY_INPUTS)))
         config = declare(self, "economics_config", "", "economics YAML for the reward (empty: the default)")
         poll = declare(self, "poll_period_s", 2.0, "wall seconds between looks at record_dir", (0.05, 3600.0))
         self.once = declare(self, "once", False, "exit after training on the bags present at start-up")
@@ -81,6 +81,9 @@ class LearnerNode(V2PNode):
         threads = declare(self, "threads", 1, "torch CPU threads", (1, 256))
         if not record_dir:
             raise V2PError("parameter record_dir is empty")
+        if observation not in POLICY_INPUTS:
+            raise V2PError(f"parameter observation must be one of {', '.join(sorted(POLICY_INPUTS))}, got "
+                           f"{observation!r}")
         self.record_dir = Path(record_dir).expanduser().resolve()
         if self.record_dir.exists() and not self.record_dir.is_dir():
             raise V2PError(f"parameter record_dir: {self.record_dir} is not a folder")
@@ -92,7 +95,7 @@ class LearnerNode(V2PNode):
         LOG.setLevel(int(self.get_logger().get_effective_level()))
         LOG.addHandler(self.log_handler)
         self.learner = BagLearner(ckpt, load_economics_config(config or None), sac_config=sac,
-                                  obs_topic=obs_topic, keep=keep)
+                                  policy_input=POLICY_INPUTS[observation], keep=keep)
         if self.learner.saved is not None:  # resumed: its newest version is the current policy
             self.pub.publish(String(data=str(self.learner.saved.resolve())))
         steady = Clock(clock_type=ClockType.STEADY_TIME)
