@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from v2p.config import EconomicsConfig, load_economics_config
-from v2p.task.dishwashing import ERROR_KINDS
+from v2p.task.dishwashing import ACTION, ERROR_KINDS
 
 
 
@@ -163,7 +163,7 @@ def save_csv(result: FrontierResult, path: str | Path) -> Path:
     path = Path(path)
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["speed", "care", "mp", "err_rate", "implied_wage", "attempts", *ERROR_KINDS])
+        w.writerow([*ACTION.fields, "mp", "err_rate", "implied_wage", "attempts", *ERROR_KINDS])
         for idx in np.ndindex(result.speed.shape):
             w.writerow([f"{result.speed[idx]:.4f}", f"{result.care[idx]:.4f}", f"{result.mp[idx]:.3f}",
                         f"{result.err_rate[idx]:.5f}", f"{result.implied_wage[idx]:.3f}", int(result.attempts[idx]),

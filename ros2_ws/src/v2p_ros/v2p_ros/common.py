@@ -32,6 +32,10 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Float32MultiArray, MultiArrayDimension
 
 from v2p.stopping import CALLBACK_GRACE_S, CallbackInterrupt, StopRequest, stop_on_signals
+from v2p.task import topics
+from v2p.task.dishwashing import EVENTS
+from v2p.task.errors import MessageError
+from v2p.task.events import SimEvent
 
 IMAGE_ENCODING = "rgb8"
 TEARDOWN_TIMEOUT_S = 4.0  # rclpy's part of a shutdown; below a launch's default 5 s between SIGINT and SIGTERM
@@ -213,6 +217,16 @@ def float_array(values: Sequence[float] | np.ndarray, label: str = "values") -> 
     msg.layout.dim = [MultiArrayDimension(label=label, size=int(flat.size), stride=int(flat.size))]
     msg.data = array.array("f", flat.tobytes())
     return msg
+
+
+def event_from_msg(node: Node, msg: Any) -> SimEvent | None:
+    """The SimEvent of a /sim/events message, or None after logging why it was dropped (what every subscriber of
+    the events does with a malformed one)."""
+    try:
+        return SimEvent.from_array(msg.data, EVENTS)
+    except MessageError as exc:
+        node.get_logger().error(f"dropping {topics.SIM_EVENTS} message: {exc}")
+        return None
 
 
 def array_from_msg(msg: Float32MultiArray, length: int | None = None) -> np.ndarray:

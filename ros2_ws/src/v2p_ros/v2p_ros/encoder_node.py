@@ -22,12 +22,9 @@ from sensor_msgs.msg import Image
 from std_msgs.msg import Float32MultiArray, Float64MultiArray
 
 from v2p.errors import V2PError
-from v2p.task.dishwashing import EVENTS
-from v2p.task.errors import MessageError
-from v2p.task.events import SimEvent
 from v2p.task import topics
-from v2p_ros.common import (V2PNode, array_from_msg, declare, float_array, image_to_numpy, reliable_qos,
-                            sensor_qos, spin_node)
+from v2p_ros.common import (V2PNode, array_from_msg, declare, event_from_msg, float_array, image_to_numpy,
+                            reliable_qos, sensor_qos, spin_node)
 
 VIDEO_KINDS = ("video", "streaming", "r3d18")
 
@@ -145,10 +142,8 @@ class EncoderNode(V2PNode):
             self.publish(self.latent)
 
     def on_event(self, msg: Float64MultiArray) -> None:
-        try:
-            event = SimEvent.from_array(msg.data, EVENTS)
-        except MessageError as exc:
-            self.get_logger().error(f"dropping /sim/events message: {exc}")
+        event = event_from_msg(self, msg)
+        if event is None:
             return
         if event.kind == "episode_start":
             self.encoder.reset()  # a new shift: the clip must not mix in the last one's frames

@@ -22,9 +22,11 @@ import foxglove
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
 from v2p.errors import V2PError
+from v2p.task import topics
 from v2p_ros.common import V2PNode, declare, spin_node
 
-DEFAULT_TOPICS = ["/camera/image_raw", "/policy/action", "/econ/*", "/viz/markers", "/sim/state", "/sim/events"]
+DEFAULT_TOPICS = [topics.CAMERA_IMAGE, topics.ACTION, topics.ECON_PREFIX + "*", topics.VIZ_MARKERS, topics.SIM_STATE,
+                  topics.SIM_EVENTS]
 
 
 def message_class(type_name: str) -> type:
