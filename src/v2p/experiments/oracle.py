@@ -6,8 +6,10 @@ the site's ranges (common random numbers: every point of a type works the same d
 
 1. coarse: a lattice of (speed, care) on `coarse_dishes` dishes per point;
 2. refine: ±`refine_step` around the `refine_top` best points of each type, on `refine_dishes` dishes;
-3. fine: ±`fine_step` (≤ 0.05) along each axis around the best refined point, and the `fine_top` best refined
-   points again, on `fine_dishes` (≥ 100) dishes per point, so the SLA is judged on 100 dishes of every type.
+3. fine: ±`fine_step` (≤ 0.05) along each axis around the best refined point and around the best refined point
+   that meets e* on its own, and the `fine_top` best refined points again, on `fine_dishes` (≥ 100) dishes per
+   point, so the SLA is judged on 100 dishes of every type; when no combination of them meets e*, the next points
+   that met it on fewer dishes are judged too, best first.
 
 Points are ranked by their value per dish less the time they take at the going rate ρ (Dinkelbach's
 criterion, with ρ the best combined wage found so far); the final table is the exact best combination of the
@@ -242,11 +244,23 @@ def find_oracle(site: Any, cfg: EconomicsConfig, budget: OracleBudget = OracleBu
     fine = [(k, s, c, budget.fine_dishes) for k in kinds for s, c in extra_actions]
     for k in kinds:
         ranked = _ranked(at(budget.refine_dishes)[k], rho, cfg)
-        fine += [(k, s, c, budget.fine_dishes) for s, c in _lattice((ranked[0].speed, ranked[0].care),
-                                                                      budget.fine_step, full=False)]
+        # around the best by value and time, and around the best that meets e* on its own (so that some choice of
+        # the final points meets the SLA however the faster ones turn out on more dishes)
+        feasible = [p for p in ranked if p.err_rate <= cfg.sla.error_target]
+        for p in [ranked[0], *feasible[:1]]:
+            fine += [(k, s, c, budget.fine_dishes) for s, c in _lattice((p.speed, p.care), budget.fine_step,
+                                                                          full=False)]
         fine += [(k, p.speed, p.care, budget.fine_dishes) for p in ranked[1:budget.fine_top]]
     measure(fine)
     best = best_combination(at(budget.fine_dishes), mix, cfg)
+    # no combination of the fine points meets e* (they all sat by an error cliff that more dishes revealed): judge
+    # the next points that met it on fewer dishes, best first, until one does or none is left
+    backups = {k: [p for p in _ranked(at(budget.refine_dishes)[k] + at(budget.coarse_dishes)[k], rho, cfg)
+                   if p.err_rate <= cfg.sla.error_target] for k in kinds}
+    while best is None and any(backups.values()):
+        measure([(k, p.speed, p.care, budget.fine_dishes) for k in kinds for p in backups[k][:2]])
+        backups = {k: v[2:] for k, v in backups.items()}
+        best = best_combination(at(budget.fine_dishes), mix, cfg)
     if best is None:
         raise V2PError(f"no SLA-feasible per-type operating point at {site.name} (e* {cfg.sla.error_target:.1%})")
     choice, wage, mp, err = best
