@@ -54,7 +54,7 @@ def run_fixed_action(
     errors = sum(by_type.values())
     mp = marginal_product(units, hours)
     err = error_rate(errors, attempts)
-    wage = implied_wage(mp, err, cfg)
+    wage = implied_wage(mp, errors_per_hour=errors / hours, cfg=cfg)
     return {
         "site": site_cfg.name,
         "speed": speed,

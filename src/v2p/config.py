@@ -37,6 +37,19 @@ class DataValueConfig:
     prior_precision: float = 1e-3
 
 
+CONTRACT_KINDS = ("labor_value", "per_clean_unit")
+
+
+@dataclass(frozen=True)
+class ContractConfig:
+    """How the customer is billed (DESIGN.md) and which s_cust may set its data rebate."""
+
+    kind: str = "labor_value"  # labor_value: ŵ_r per robot-hour less the data rebate; per_clean_unit: a unit price
+    price_per_unit: float | None = None  # $ per clean unit; required with (and only with) kind per_clean_unit
+    default_customer_share: float = 0.0  # s_cust when no measured or predicted share is precise enough to price
+    max_share_interval: float = 0.30  # widest s_cust 95% interval (hi − lo, share points) that may set a price
+
+
 @dataclass(frozen=True)
 class EconomicsConfig:
     unit_price: float = 0.30
@@ -46,6 +59,7 @@ class EconomicsConfig:
     sla: SLAConfig = SLAConfig()
     platform: PlatformConfig = PlatformConfig()
     data_value: DataValueConfig = DataValueConfig()
+    contract: ContractConfig = ContractConfig()
 
 
 T = TypeVar("T")
@@ -135,6 +149,18 @@ def validate_economics(cfg: EconomicsConfig, path: Path) -> None:
     need(cfg.platform.fleet_size >= 1, "platform.fleet_size", f"must be at least 1, got {cfg.platform.fleet_size}")
     need(cfg.data_value.min_samples >= 2, "data_value.min_samples", "must be at least 2")
     need(cfg.data_value.prior_precision > 0, "data_value.prior_precision", "must be positive")
+    c = cfg.contract
+    need(c.kind in CONTRACT_KINDS, "contract.kind", f"must be one of {', '.join(CONTRACT_KINDS)}, got {c.kind!r}")
+    if c.kind == "per_clean_unit":
+        need(c.price_per_unit is not None and c.price_per_unit > 0, "contract.price_per_unit",
+             f"must be a positive $ per clean unit with kind per_clean_unit, got {c.price_per_unit!r}")
+    else:
+        need(c.price_per_unit is None, "contract.price_per_unit", f"applies only to kind per_clean_unit (kind is "
+             f"{c.kind}); leave it empty")
+    need(0.0 <= c.default_customer_share <= 1.0, "contract.default_customer_share",
+         f"must lie in [0, 1], got {c.default_customer_share}")
+    need(c.max_share_interval >= 0, "contract.max_share_interval",
+         f"must not be negative (it is a width in share points), got {c.max_share_interval}")
 
 
 def load_economics_config(path: str | Path | None = None) -> EconomicsConfig:

@@ -12,6 +12,16 @@ def test_defaults_file_matches_design():
     assert cfg.sla.error_target == 0.06
     assert (cfg.platform.robot_hours_per_year, cfg.platform.cost_per_robot_year, cfg.platform.fleet_size) == (
         1000, 1700, 1000)
+    assert (cfg.contract.kind, cfg.contract.price_per_unit, cfg.contract.default_customer_share,
+            cfg.contract.max_share_interval) == ("labor_value", None, 0.0, 0.30)
+
+
+def test_the_per_unit_contract_loads(tmp_path):
+    path = tmp_path / "economics.yaml"
+    path.write_text("contract: {kind: per_clean_unit, price_per_unit: 0.24}\n")
+    cfg = load_economics_config(path)
+    assert (cfg.contract.kind, cfg.contract.price_per_unit, cfg.contract.max_share_interval) == (
+        "per_clean_unit", 0.24, 0.30)
 
 
 BAD = [
@@ -35,6 +45,15 @@ BAD = [
     ("unit_prize: 0.3\n", "unit_prize", "unknown key"),
     ("sla: {eror_target: 0.05}\n", "sla.eror_target", "unknown key"),
     ("data_value: {min_samples: 1}\n", "data_value.min_samples", "at least 2"),
+    ("contract: {kind: hourly}\n", "contract.kind", "labor_value, per_clean_unit"),
+    ("contract: {kind: per_clean_unit}\n", "contract.price_per_unit", "positive"),
+    ("contract: {kind: per_clean_unit, price_per_unit: 0}\n", "contract.price_per_unit", "positive"),
+    ("contract: {price_per_unit: 0.25}\n", "contract.price_per_unit", "only to kind per_clean_unit"),
+    ("contract: {default_customer_share: 1.5}\n", "contract.default_customer_share", "[0, 1]"),
+    ("contract: {max_share_interval: -0.1}\n", "contract.max_share_interval", "negative"),
+    ("contract: {max_share_interval: wide}\n", "contract.max_share_interval", "number"),
+    ("contract: {kind: 3}\n", "contract.kind", "string"),
+    ("contract: {knd: labor_value}\n", "contract.knd", "unknown key"),
 ]
 
 

@@ -2,6 +2,7 @@ import pytest
 
 from v2p.config import EconomicsConfig
 from v2p.economics.monitor import EconomicsMonitor
+from v2p.economics.pricing import ShareEvidence, price_share
 from v2p.task.dishwashing import ACTION, EVENTS
 from v2p.task.errors import MessageError
 from v2p.task.events import SimEvent
@@ -17,15 +18,29 @@ def _shift(monitor, episode, kinds, cycle_s=30.0):
 
 
 def test_episode_figures_come_from_the_events():
-    monitor = EconomicsMonitor(EconomicsConfig(), s_cust=0.25)
+    cfg = EconomicsConfig()
+    share = price_share(ShareEvidence(0.25, "measured", (0.2, 0.3), "pair"), cfg.contract)
+    monitor = EconomicsMonitor(cfg, share)
+    result = _shift(monitor, 0, ["unit"] * 19 + ["dropped"], cycle_s=10.0)
+    assert (result.units, result.errors, result.attempts) == (19, 1, 20)
+    hours = 200 / 3600
+    assert result.hours == pytest.approx(hours)
+    assert result.mp == pytest.approx(19 / hours)
+    assert result.err_rate == pytest.approx(0.05)
+    assert result.implied_wage == pytest.approx(0.3 * 19 / hours - 1.0 * 1 / hours)  # $1 per error counted
+    assert result.profit == pytest.approx(result.implied_wage - 0.1 - 1.7)  # ŵ − energy − K/H
+    assert result.lam == 0.0  # 5% meets the 6% SLA
+    assert result.s_cust == 0.25 and result.books.share.rule == "measured"
+    assert result.rebate + result.captured_spread == pytest.approx(max(result.spread_value, 0), abs=1e-9)
+    assert result.billed == pytest.approx(result.implied_wage * hours, abs=0.005)  # value pricing
+    assert result.rebate == pytest.approx(0.25 * result.spread_value, abs=0.005 + 1e-9)  # to the cent
+
+
+def test_lambda_rises_on_a_violation():
+    monitor = EconomicsMonitor(EconomicsConfig())
     result = _shift(monitor, 0, ["unit"] * 9 + ["dropped"])
-    assert (result.units, result.errors, result.attempts) == (9, 1, 10)
-    assert result.hours == pytest.approx(300 / 3600)
-    assert result.mp == pytest.approx(9 / (300 / 3600))
-    assert result.err_rate == pytest.approx(0.1)
-    assert result.implied_wage == pytest.approx(0.3 * result.mp - 0.1 * result.mp)
     assert result.lam == pytest.approx(5.0 * (0.1 - 0.06))  # one dual ascent step
-    assert result.rebate + result.captured_spread == pytest.approx(max(result.spread_value, 0), abs=0.005)
+    assert result.books.share.rule == "platform_site" and result.rebate == 0
 
 
 def test_rolling_weights_by_hours_and_lambda_persists_across_episodes():

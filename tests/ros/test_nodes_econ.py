@@ -18,6 +18,7 @@ from std_msgs.msg import Float32MultiArray, Float64, Float64MultiArray  # noqa: 
 from node_harness import node_argv, wait_until  # noqa: E402
 from v2p.config import load_economics_config  # noqa: E402
 from v2p.economics.monitor import EconomicsMonitor  # noqa: E402
+from v2p.economics.pricing import ShareEvidence, price_share  # noqa: E402
 from v2p.task.dishwashing import EVENTS  # noqa: E402
 from v2p.task.events import SimEvent  # noqa: E402
 from v2p_ros.common import float_array, reliable_qos  # noqa: E402
@@ -31,7 +32,7 @@ def event_msg(values) -> Float64MultiArray:
 
 
 def test_episode_figures_match_the_core_and_bad_input_changes_nothing(driver, processes, tmp_path):
-    from v2p.economics.accounts import CSV_NAME, read_episode_csv
+    from v2p.economics.accounts import CSV_NAME, books_balanced, read_episode_csv
 
     for name in SCALARS:
         driver.subscribe(Float64, f"/econ/{name}", reliable_qos(10))
@@ -39,7 +40,7 @@ def test_episode_figures_match_the_core_and_bad_input_changes_nothing(driver, pr
     events_pub = driver.publisher(Float64MultiArray, "/sim/events", reliable_qos(100))
     action_pub = driver.publisher(Float32MultiArray, "/policy/action", reliable_qos(10))
     share = tmp_path / "s_cust.yaml"
-    share.write_text("s_cust: 0.4\nsource: counterfactual\n")
+    share.write_text("s_cust: 0.4\nsource: measured\ninterval: [0.3, 0.5]\nmethod: a test pair\n")
     node = processes.start(node_argv("econ_monitor_node", "running_rate_hz:=0.0", "s_cust:=0.25",
                                      f"s_cust_file:={share}", f"run_dir:={tmp_path / 'run'}", "site:=test_site"),
                            "econ")
@@ -63,7 +64,9 @@ def test_episode_figures_match_the_core_and_bad_input_changes_nothing(driver, pr
         events_pub.publish(event_msg(ev.to_array(EVENTS)))
 
     wait_until(lambda: all(driver.count(f"/econ/{n}") >= 1 for n in SCALARS) and summaries, 20.0, "figures")
-    monitor = EconomicsMonitor(load_economics_config(), s_cust=0.4)  # the file's share, read at the episode end
+    cfg = load_economics_config()  # the file's share, read at the episode end, priced by the contract's rule
+    monitor = EconomicsMonitor(cfg, price_share(ShareEvidence(0.4, "measured", (0.3, 0.5), "a test pair"),
+                                                cfg.contract))
     expected = [r for r in (monitor.on_event(ev) for ev in episode) if r is not None][0]
     for name, field in SCALARS.items():
         (msg,) = driver.received[f"/econ/{name}"]
@@ -76,8 +79,12 @@ def test_episode_figures_match_the_core_and_bad_input_changes_nothing(driver, pr
     wait_until(lambda: (tmp_path / "run" / CSV_NAME).exists() and read_episode_csv(tmp_path / "run" / CSV_NAME),
                10.0, "the episode in the books")
     (row,) = read_episode_csv(tmp_path / "run" / CSV_NAME)
-    assert row["site"] == "test_site" and row["episode"] == "0" and row["s_cust_source"] == "counterfactual"
+    assert row["site"] == "test_site" and row["episode"] == "0" and row["s_cust_rule"] == "measured"
     assert float(row["mp_r"]) == pytest.approx(expected.mp) and float(row["s_cust"]) == 0.4
+    assert (float(row["s_cust_ci_low"]), float(row["s_cust_ci_high"])) == (0.3, 0.5)
+    assert float(row["billed"]) == pytest.approx(expected.billed) and float(row["rebate"]) == pytest.approx(
+        expected.rebate)
+    assert books_balanced(tmp_path / "run").books_balanced
     assert int(row["units"]) == 5 and int(row["errors"]) == 2
     log = node.output()
     assert log.count("dropping /sim/events message") == 4 and "ignoring /policy/action" in log

@@ -26,7 +26,7 @@ def test_sim_json(capsys) -> None:
     assert out["episodes"] == 2 and out["sim_hours"] >= 0.02
     assert set(out["errors_by_type"]) == {"dropped", "broken", "dirty", "misplaced"}
     assert out["mp"] == pytest.approx(out["units"] / out["sim_hours"])
-    assert out["implied_wage"] == pytest.approx(out["mp"] * (0.30 - 1.00 * out["err_rate"]))
+    assert out["implied_wage"] == pytest.approx(0.30 * out["mp"] - 1.00 * out["errors"] / out["sim_hours"])
 
 
 def test_sweep_json_and_files(capsys, tmp_path: Path) -> None:

@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from v2p.commands._options import add_economics, add_json
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     for name, help_text, func in (
@@ -16,8 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ):
         p = subparsers.add_parser(name, help=help_text)
         p.add_argument("--run", required=True, help="run folder written by `v2p demo`")
-        p.add_argument("--config", default=None, help="economics YAML (default config/economics.yaml)")
-        p.add_argument("--json", action="store_true")
+        add_economics(p)
+        add_json(p)
         p.set_defaults(func=func)
 
 
@@ -35,7 +37,7 @@ def run_summary(args: argparse.Namespace) -> int:
     from v2p.experiments.demo import summarize_run
     from v2p.experiments.reporting import format_run_summary
 
-    cfg, run_dir = load_economics_config(args.config), _run_dir(args)
+    cfg, run_dir = load_economics_config(args.economics), _run_dir(args)
     print(json.dumps(summarize_run(run_dir, cfg)) if args.json else format_run_summary(run_dir, cfg))
     return 0
 
@@ -44,7 +46,7 @@ def run_plot(args: argparse.Namespace) -> int:
     from v2p.config import load_economics_config
     from v2p.experiments.reporting import write_plots
 
-    paths = write_plots(_run_dir(args), load_economics_config(args.config))
+    paths = write_plots(_run_dir(args), load_economics_config(args.economics))
     print(json.dumps({"plots": [str(p) for p in paths]}) if args.json else "\n".join(map(str, paths)))
     return 0
 
@@ -54,7 +56,7 @@ def run_elasticity(args: argparse.Namespace) -> int:
     from v2p.experiments.demo import summarize_run
     from v2p.experiments.elasticity import elasticity_analysis, format_elasticity_table, plot_elasticity
 
-    cfg, run_dir = load_economics_config(args.config), _run_dir(args)
+    cfg, run_dir = load_economics_config(args.economics), _run_dir(args)
     figures = summarize_run(run_dir, cfg)
     result = elasticity_analysis(figures["mp"], figures["err_rate"], figures["s_cust"], cfg)
     (run_dir / "plots").mkdir(exist_ok=True)

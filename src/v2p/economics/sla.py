@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from v2p.config import EconomicsConfig, SLAConfig
+from v2p.economics.labor import implied_wage, profit_per_hour
 
 
 def lagrangian_reward(profit: float, err: float, error_target: float, lam: float) -> float:
@@ -52,11 +53,9 @@ class ShiftTally:
         """hours × r: the Lagrangian reward of the shift so far, in $ (0 before any work)."""
         if self.hours <= 0:
             return 0.0
-        mp = self.units / self.hours
         err = self.errors / self.attempts if self.attempts else 0.0
-        implied = cfg.unit_price * mp - cfg.error_cost * err * mp
-        profit = implied - cfg.energy_cost_per_hour
-        return self.hours * lagrangian_reward(profit, err, error_target, lam)
+        wage = implied_wage(self.units / self.hours, errors_per_hour=self.errors / self.hours, cfg=cfg)
+        return self.hours * lagrangian_reward(profit_per_hour(wage, cfg), err, error_target, lam)
 
 
 def shift_reward_increment(

@@ -1,4 +1,4 @@
-"""Spread allocation between customer and platform, and what it means for each side (DESIGN.md)."""
+"""Attribution shares and the spread's split between customer and platform, in integer cents (DESIGN.md)."""
 
 from __future__ import annotations
 
@@ -25,14 +25,23 @@ def attribution_shares(delta_mpl_customer: float, delta_mpl_total: float) -> tup
 
 @dataclass(frozen=True)
 class SpreadAllocation:
-    """One episode's spread and its split, money in integer cents (sums reconcile exactly)."""
+    """One episode's value, labor parity, spread and the spread's split, in integer cents.
+
+    value = ŵ_r·h and parity = w_h·h are each rounded once; spread_value = value − parity exactly, so the bill
+    (labor parity + spread) adds up to the value to the cent, and rebate + captured = max(spread_value, 0).
+    """
 
     hours: float
     spread_per_hour: float
     s_cust: float
-    spread_value_cents: int
+    value_cents: int
+    parity_cents: int
     rebate_cents: int
     captured_spread_cents: int
+
+    @property
+    def spread_value_cents(self) -> int:
+        return self.value_cents - self.parity_cents
 
     @property
     def s_plat(self) -> float:
@@ -52,44 +61,12 @@ class SpreadAllocation:
 
 
 def spread_allocation(implied: float, hours: float, s_cust: float, cfg: EconomicsConfig) -> SpreadAllocation:
-    """spread_value = (ŵ_r − w_h)·hours; rebate = s_cust·max(spread_value, 0); captured = the rest, to the cent."""
+    """spread_value = ŵ_r·h − w_h·h; rebate = s_cust·max(spread_value, 0); captured = the rest, to the cent."""
     if hours <= 0:
         raise ValueError(f"hours must be positive, got {hours}")
     if not 0.0 <= s_cust <= 1.0:
         raise ValueError(f"s_cust must lie in [0, 1], got {s_cust}")
-    spread = spread_per_hour(implied, cfg)
-    value_cents = to_cents(spread * hours)
-    rebate_cents, captured_cents = split_cents(max(value_cents, 0), s_cust)
-    return SpreadAllocation(hours, spread, s_cust, value_cents, rebate_cents, captured_cents)
-
-
-@dataclass(frozen=True)
-class CustomerEconomics:
-    net_cost_per_hour: float  # billed w_h per robot-hour, less the rebate per hour
-    savings: float  # fraction of the human wage saved
-
-
-def customer_economics(allocation: SpreadAllocation, cfg: EconomicsConfig) -> CustomerEconomics:
-    rebate_per_hour = allocation.rebate / allocation.hours
-    return CustomerEconomics(cfg.human_wage - rebate_per_hour, rebate_per_hour / cfg.human_wage)
-
-
-@dataclass(frozen=True)
-class UnitEconomics:
-    captured_per_hour: float
-    revenue_per_robot_year: float
-    gross_margin: float | None  # (revenue − K) / revenue; None when there is no revenue to take a margin of
-    fleet_revenue: float
-    fleet_cost: float
-    fleet_gross_profit: float
-
-
-def unit_economics(allocation: SpreadAllocation, cfg: EconomicsConfig) -> UnitEconomics:
-    """Platform revenue per robot-year = captured/h · H; gross margin; fleet totals × N."""
-    plat = cfg.platform
-    captured_per_hour = allocation.captured_spread / allocation.hours
-    revenue = captured_per_hour * plat.robot_hours_per_year
-    margin = (revenue - plat.cost_per_robot_year) / revenue if revenue > 0 else None
-    fleet_revenue = revenue * plat.fleet_size
-    fleet_cost = plat.cost_per_robot_year * plat.fleet_size
-    return UnitEconomics(captured_per_hour, revenue, margin, fleet_revenue, fleet_cost, fleet_revenue - fleet_cost)
+    value_cents, parity_cents = to_cents(implied * hours), to_cents(cfg.human_wage * hours)
+    rebate_cents, captured_cents = split_cents(max(value_cents - parity_cents, 0), s_cust)
+    return SpreadAllocation(hours, spread_per_hour(implied, cfg), s_cust, value_cents, parity_cents, rebate_cents,
+                            captured_cents)

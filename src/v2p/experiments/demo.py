@@ -29,6 +29,8 @@ from pathlib import Path
 from v2p.config import REPO_ROOT, EconomicsConfig
 from v2p.economics.accounts import CSV_NAME, read_episode_csv
 from v2p.economics.data_value import DataValueEstimator
+from v2p.economics.pricing import PLATFORM_SITE as PLATFORM_SITE_SHARE
+from v2p.economics.pricing import ShareEvidence, write_share_file
 from v2p.errors import V2PError
 
 SIM_LAUNCH = REPO_ROOT / "launch" / "sim.launch.yaml"
@@ -89,13 +91,10 @@ class RunState:
         os.replace(tmp, run_dir / "state.json")
 
 
-def write_s_cust(run_dir: Path, s_cust: float, source: str) -> Path:
-    """The file econ_monitor_node re-reads at each episode end (s_cust and where it came from)."""
-    path = run_dir / "s_cust.yaml"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(f"s_cust: {s_cust!r}\nsource: {source}\n")
-    os.replace(tmp, path)
-    return path
+def write_s_cust(run_dir: Path, evidence: ShareEvidence) -> Path:
+    """The file econ_monitor_node re-reads at each episode end: the share on offer, its interval and source; the
+    node prices each episode from it by the contract's rule (`v2p.economics.pricing`)."""
+    return write_share_file(run_dir / "s_cust.yaml", evidence)
 
 
 def load_estimator(run_dir: Path, cfg: EconomicsConfig) -> DataValueEstimator:
@@ -147,12 +146,14 @@ def learner_args(run_dir: Path, budget: DemoBudget) -> dict[str, str]:
 def run_stack(run_dir: Path, phase: str, site: str, episodes: int, first_episode: int, seed: int,
               budget: DemoBudget, learn: bool, on_progress: Callable[[int], None]) -> None:
     """One launch of the sim stack for `episodes` shifts; its output goes to run_dir/logs/<phase>.log."""
+    from v2p.learning import CheckpointVersions
+
     checkpoint = run_dir / "checkpoints" / "learner"
     args = {
         "site": site, "episodes": str(episodes), "seed": str(seed), "record_dir": str(run_dir / "bags"),
         "bag_name": phase, "split_s": str(budget.split_s),
         "updates_per_transition": repr(float(budget.updates_per_transition if learn else 0.0)),
-        "checkpoint": str(checkpoint) if (checkpoint / "latest").exists() else "",
+        "checkpoint": str(checkpoint) if CheckpointVersions(checkpoint).latest() is not None else "",
         "learner_checkpoint": str(checkpoint), "run_dir": str(run_dir), "first_episode": str(first_episode),
         "s_cust_file": str(run_dir / "s_cust.yaml"), "encoder_checkpoint": str(run_dir / "encoder"),
         # the mlp encoder reads /sim/state: no camera frames to render, and /clock once per sim second is plenty
@@ -188,8 +189,7 @@ def run_demo(run_dir: Path, budget: DemoBudget, cfg: EconomicsConfig, seed: int 
     from v2p.encoders import make_encoder, save_encoder
     from v2p.experiments.attribution import bag_folders_transitions, data_novelty, measure_attribution
     from v2p.experiments.frontier import save_csv, save_npz, sweep
-    from v2p.task import topics
-    from v2p.task.dishwashing import STATE
+    from v2p.task.dishwashing import POLICY_INPUTS, STATE
 
     run_dir.mkdir(parents=True, exist_ok=True)
     state = RunState.load(run_dir)
@@ -227,10 +227,11 @@ def run_demo(run_dir: Path, budget: DemoBudget, cfg: EconomicsConfig, seed: int 
         if phase == "customer":
             pred, _ = estimator.predict(0.0 if state.novelty is None else state.novelty)
             cal = estimator.calibration()
-            write_s_cust(run_dir, 0.0 if not cal.calibrated else min(max(pred, 0.0), 1.0),
-                         "estimator" if cal.calibrated else "estimator_uncalibrated")
+            # the estimator predicts ΔMPL, not a share with its interval: the contract's rule prices these shifts
+            write_s_cust(run_dir, ShareEvidence(0.0 if not cal.calibrated else min(max(pred, 0.0), 1.0), "estimator",
+                                                None, f"online estimator, {cal.status}"))
         else:
-            write_s_cust(run_dir, 0.0, "platform_site")
+            write_s_cust(run_dir, PLATFORM_SITE_SHARE)
         first = FIRST_EPISODE[phase]
         run_stack(run_dir, phase, site, episodes, first, seed + first, budget, learn,
                   lambda n, p=phase, e=episodes: progress(p, n, e))
@@ -247,8 +248,8 @@ def run_demo(run_dir: Path, budget: DemoBudget, cfg: EconomicsConfig, seed: int 
     if "attribute" not in state.done:
         progress("attribute", 0, budget.attribution_seeds)
         platform_bags, customer_bags = [bags / "platform"], [bags / "customer"]
-        reference = bag_folders_transitions(platform_bags, cfg, topics.SIM_STATE)
-        state.novelty = data_novelty(reference, bag_folders_transitions(customer_bags, cfg, topics.SIM_STATE), seed)
+        reference = bag_folders_transitions(platform_bags, cfg, POLICY_INPUTS["oracle_state"])
+        state.novelty = data_novelty(reference, bag_folders_transitions(customer_bags, cfg, POLICY_INPUTS["oracle_state"]), seed)
         attribution = measure_attribution(CUSTOMER_SITE, platform_bags, customer_bags,
                                           list(range(seed, seed + budget.attribution_seeds)),
                                           budget.attribution_steps, budget.attribution_eval_episodes,
@@ -257,7 +258,9 @@ def run_demo(run_dir: Path, budget: DemoBudget, cfg: EconomicsConfig, seed: int 
             estimator.update(state.novelty, m.delta_mpl_cust)
         save_estimator(run_dir, estimator)
         state.attribution = attribution.as_dict() | {"novelty": state.novelty}
-        write_s_cust(run_dir, attribution.s_cust, "counterfactual")
+        ci = attribution.s_cust_ci
+        write_s_cust(run_dir, ShareEvidence(attribution.s_cust, "measured", None if ci is None else tuple(ci),
+                                            f"counterfactual pair over {len(attribution.seeds)} seeds"))
         state.done.append("attribute")
         state.save(run_dir)
         (run_dir / "attribution.json").write_text(json.dumps(state.attribution, indent=1))
@@ -273,24 +276,25 @@ def run_demo(run_dir: Path, budget: DemoBudget, cfg: EconomicsConfig, seed: int 
 
 
 def summarize_run(run_dir: Path, cfg: EconomicsConfig) -> dict[str, object]:
-    """The summary figures of a run folder: the deployed policy's shifts at the customer's site."""
-    from v2p.experiments.summary import operating_point, summary_figures
+    """The summary figures of a run folder, read from its ledger: the deployed policy's shifts at the customer's
+    site (also written to run_dir/summary.json, which `books_balanced` holds to the ledger)."""
+    from v2p.economics.accounts import LEDGER_NAME, SUMMARY_NAME
+    from v2p.economics.ledger import open_existing_ledger
+    from v2p.economics.report import investor_figures
+    from v2p.experiments.summary import summary_figures
 
     state = RunState.load(run_dir)
     if "deploy" not in state.done:
         raise V2PError(f"{run_dir}: the demo has not reached its deploy phase yet (done: {state.done}); "
                        "run `v2p demo --run` on it again to resume")
-    first = FIRST_EPISODE["deploy"]
-    rows = [r for r in read_episode_csv(run_dir / CSV_NAME) if r["site"] == CUSTOMER_SITE and int(r["episode"]) >= first]
-    point = operating_point(rows)
-    attribution = state.attribution or {}
     best = state.best_feasible.get(CUSTOMER_SITE, {}).get("implied_wage")
-    _, figures = summary_figures(point, float(attribution.get("s_cust", 0.0)), best, cfg)
-    figures["s_cust_source"] = "counterfactual"
+    with open_existing_ledger(run_dir / LEDGER_NAME) as ledger:
+        figures = summary_figures(investor_figures(ledger, cfg, CUSTOMER_SITE, FIRST_EPISODE["deploy"]), best, cfg)
+    attribution = state.attribution or {}
+    figures["s_cust_measured"] = attribution.get("s_cust")
     figures["s_cust_ci"] = attribution.get("s_cust_ci")
-    figures["site"] = CUSTOMER_SITE
     calibration = load_estimator(run_dir, cfg).calibration()
     figures["estimator"] = {"status": calibration.status, "samples": calibration.samples,
                             "mean_abs_error": calibration.mean_abs_error}
-    (run_dir / "summary.json").write_text(json.dumps(figures, indent=1))
+    (run_dir / SUMMARY_NAME).write_text(json.dumps(figures, indent=1))
     return figures

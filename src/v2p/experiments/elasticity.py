@@ -2,8 +2,9 @@
 
 At a fixed operating point (MP, err, s_cust) each parameter is scaled over a range while the others stay at
 their configured values; the elasticity is the arc elasticity d ln y / d ln x at the configured value, by central
-differences (±1%), of the outcome's magnitude (a spread can be negative). Revenue is zero below wage parity, where
-its elasticity is undefined (reported as None).
+differences (±1%), of the outcome's magnitude (a spread can be negative). Revenue (what the customer pays, from
+the books of one robot-year) is zero where the work's value is floored at 0; there its elasticity is undefined
+(reported as None).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ class ElasticityResult:
 
 
 def _outcomes(mp: float, err: float, s_cust: float, cfg: EconomicsConfig) -> dict[str, float]:
-    figures = economic_report(mp, err, 1.0, s_cust, cfg).as_dict()
+    held = replace(cfg, contract=replace(cfg.contract, default_customer_share=s_cust))  # the share held fixed
+    figures = economic_report(mp, err, cfg.platform.robot_hours_per_year, None, held).as_dict()
     return {name: float(figures[name]) for name in OUTCOMES}
 
 

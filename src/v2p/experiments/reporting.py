@@ -9,28 +9,30 @@ from v2p.errors import V2PError
 
 
 def format_run_summary(run_dir: Path, cfg: EconomicsConfig) -> str:
-    from v2p.experiments.demo import CUSTOMER_SITE, RunState, summarize_run
-    from v2p.experiments.summary import format_summary, operating_point, summary_figures
-    from v2p.economics.accounts import CSV_NAME, read_episode_csv
-    from v2p.experiments.demo import FIRST_EPISODE
+    from v2p.economics.accounts import LEDGER_NAME
+    from v2p.economics.ledger import open_existing_ledger
+    from v2p.economics.report import investor_figures
+    from v2p.experiments.demo import CUSTOMER_SITE, FIRST_EPISODE, RunState, summarize_run
+    from v2p.experiments.summary import format_summary
 
     figures = summarize_run(run_dir, cfg)
     state = RunState.load(run_dir)
-    rows = [r for r in read_episode_csv(run_dir / CSV_NAME)
-            if r["site"] == CUSTOMER_SITE and int(r["episode"]) >= FIRST_EPISODE["deploy"]]
-    report, _ = summary_figures(operating_point(rows), figures["s_cust"], figures["best_feasible_implied_wage"], cfg)
+    with open_existing_ledger(run_dir / LEDGER_NAME) as ledger:
+        books = investor_figures(ledger, cfg, CUSTOMER_SITE, FIRST_EPISODE["deploy"])
     a = state.attribution or {}
     best = state.best_feasible.get(CUSTOMER_SITE, {})
     lines = [f"V2P demo: the platform's policy deployed at '{CUSTOMER_SITE}' "
              f"({figures['episodes']} shifts, {figures['sim_hours']:.2f} simulated h)", ""]
-    lines.append(format_summary(report, figures | {"s_cust_source": "counterfactual over "
-                                                   f"{len(a.get('seeds', []))} seeds"}, cfg))
+    lines.append(format_summary(books, figures, cfg, f"the share on offer: {a.get('s_cust', float('nan')):.1%} "
+                                f"measured by the counterfactual pair over {len(a.get('seeds', []))} seeds"))
     ci = a.get("s_cust_ci")
     ci_text = "n/a (no total gain to share)" if ci is None else f"[{ci[0]:.1%}, {ci[1]:.1%}]"
     lines += ["", "Data valuation (counterfactual, measured at the customer's site)",
               f"  ΔMPL_cust  {a.get('delta_mpl_cust', float('nan')):8.1f} units/h   (with − without the customer's data)",
               f"  ΔMPL_total {a.get('delta_mpl_total', float('nan')):8.1f} units/h   (with − untrained)",
               f"  s_cust     {a.get('s_cust', float('nan')):8.1%}  95% CI {ci_text}",
+              f"  priced by  {', '.join(f'{r} ×{n}' for r, n in sorted(books.sums.rules.items()))} (deploy shifts): "
+              f"an interval wider than {cfg.contract.max_share_interval:.2f} never sets a rebate",
               f"  estimator  {figures['estimator']['status']}; novelty of the customer's data "
               f"{a.get('novelty', float('nan')):.3f}",
               "", f"Best SLA-feasible fixed action at '{CUSTOMER_SITE}' (sweep): speed {best.get('speed', 0):.2f}, "

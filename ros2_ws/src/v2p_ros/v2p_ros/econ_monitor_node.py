@@ -6,10 +6,13 @@ on /econ/mp, /econ/error_rate, /econ/lambda, /econ/spread, /econ/wage_parity, /e
 figure as a KeyValue). Every 1/`running_rate_hz` (node time) the figures of the shift in progress go out on the
 same topics, with a "running" status on /econ/summary. The last /policy/action is reported alongside.
 
-The customer's data share s_cust is the `s_cust` parameter (settable at run time) or, when `s_cust_file` names
-a YAML file with an `s_cust` key (and optionally a `source`; what the attribution experiment writes), re-read at
-each episode end. With `run_dir` set, every finished episode also goes to that run's books
-(`v2p.economics.accounts`: the spread ledger, then episodes.csv) under the `site` name.
+The customer's data share on offer is the `s_cust` parameter (settable at run time; it has no interval) or, when
+`s_cust_file` names a YAML file (`v2p.economics.pricing.read_share_file`: s_cust, source, interval, method; what
+the demo writes), re-read at each episode end. Each episode is priced by the contract's rule
+(`v2p.economics.pricing.price_share`): the offered share only when its 95% interval is no wider than the contract
+allows, else the contract's default share; /econ/s_cust is the share that priced it. With `run_dir` set, every
+finished episode also goes to that run's books (`v2p.economics.accounts`: the double-entry ledger, then
+episodes.csv) under the `site` name, with the rule that priced it.
 """
 
 from __future__ import annotations
@@ -22,31 +25,15 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import SetParametersResult
 from std_msgs.msg import Float32MultiArray, Float64, Float64MultiArray
 
-from v2p.config import load_economics_config, read_yaml_mapping
-from v2p.economics.ledger import S_CUST_SOURCES
+from v2p.config import load_economics_config
 from v2p.economics.monitor import EconomicsMonitor, EpisodeEconomics
+from v2p.economics.pricing import SHARE_SOURCES, PricedShare, ShareEvidence, price_share, read_share_file
 from v2p.errors import V2PError
-from v2p.task.dishwashing import ACTION, EVENTS
+from v2p.task.dishwashing import ACTION
 from v2p.task.errors import MessageError
-from v2p.task.events import SimEvent
 from v2p.task import topics
-from v2p_ros.common import V2PNode, declare, reliable_qos, spin_node
+from v2p_ros.common import V2PNode, declare, event_from_msg, reliable_qos, spin_node
 
-
-
-def read_s_cust(path: Path, default_source: str) -> tuple[float, str]:
-    """(s_cust, source) of a YAML file: s_cust a number in [0, 1], source (optional) one the ledger knows.
-    ConfigError names the file and the key."""
-    from v2p.errors import ConfigError
-
-    data = read_yaml_mapping(path)
-    value = data.get("s_cust")
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= float(value) <= 1.0:
-        raise ConfigError(path, "s_cust", f"must be a number in [0, 1], got {value!r}")
-    source = data.get("source", default_source)
-    if source not in S_CUST_SOURCES:
-        raise ConfigError(path, "source", f"must be one of {', '.join(S_CUST_SOURCES)}, got {source!r}")
-    return float(value), source
 
 
 def running_figures(monitor: EconomicsMonitor) -> dict[str, float] | None:
@@ -54,10 +41,9 @@ def running_figures(monitor: EconomicsMonitor) -> dict[str, float] | None:
     run = monitor.running()
     if run is None:
         return None
-    cfg = monitor.cfg
     return {"mp": run["mp"], "err_rate": run["err_rate"], "lam": monitor.dual.lam, "error_target": monitor.dual.target,
-            "spread": run["implied_wage"] - cfg.human_wage, "wage_parity": run["wage_parity"],
-            "profit": run["implied_wage"] - cfg.energy_cost_per_hour, "s_cust": monitor.s_cust,
+            "spread": run["spread"], "wage_parity": run["wage_parity"], "profit": run["profit"],
+            "s_cust": monitor.s_cust,
             "implied_wage": run["implied_wage"], "units": float(monitor.units), "errors": float(monitor.errors),
             "hours": (monitor.last_time_s - monitor.start_time_s) / 3600.0,
             "episode": float(monitor.episode if monitor.episode is not None else -1)}
@@ -66,11 +52,14 @@ def running_figures(monitor: EconomicsMonitor) -> dict[str, float] | None:
 class EconMonitorNode(V2PNode):
     def __init__(self) -> None:
         super().__init__("econ_monitor")
+        self.books = None  # first: destroy_node also runs when __init__ fails
         config = declare(self, "economics_config", "", "economics YAML (empty: config/economics.yaml)")
-        s_cust = declare(self, "s_cust", 0.0, "customer's measured share of the MP gain", (0.0, 1.0))
-        s_cust_file = declare(self, "s_cust_file", "", "YAML with an s_cust key, re-read at each episode end")
+        s_cust = declare(self, "s_cust", 0.0, "customer's share of the MP gain on offer (no interval: the contract's "
+                         "rule prices it unless s_cust_source is platform_site)", (0.0, 1.0))
+        s_cust_file = declare(self, "s_cust_file", "", "YAML offering s_cust (source, interval, method), re-read at "
+                              "each episode end")
         self.default_source = declare(self, "s_cust_source", "platform_site", "where the s_cust parameter comes from "
-                                      f"(the books record it): {', '.join(S_CUST_SOURCES)}")
+                                      f"(the books record it): {', '.join(SHARE_SOURCES)}")
         window = declare(self, "window", 10, "finished episodes in the rolling figures", (1, 100_000))
         rate = declare(self, "running_rate_hz", 1.0, "running figures per second of node time (0: off)",
                        (0.0, 100.0))
@@ -81,12 +70,11 @@ class EconMonitorNode(V2PNode):
         self.s_cust_file = Path(s_cust_file).expanduser() if s_cust_file else None
         if self.s_cust_file is not None and self.s_cust_file.exists() and not self.s_cust_file.is_file():
             raise V2PError(f"parameter s_cust_file: {self.s_cust_file} is not a file")
-        if self.default_source not in S_CUST_SOURCES:
-            raise V2PError(f"parameter s_cust_source must be one of {', '.join(S_CUST_SOURCES)}, "
+        if self.default_source not in SHARE_SOURCES:
+            raise V2PError(f"parameter s_cust_source must be one of {', '.join(SHARE_SOURCES)}, "
                            f"got {self.default_source!r}")
-        self.monitor = EconomicsMonitor(cfg, s_cust=s_cust, window=window)
-        self.s_cust_source = self.default_source
-        self.books = None
+        self.contract = cfg.contract  # its rule prices every episode's share
+        self.monitor = EconomicsMonitor(cfg, self.price(s_cust), window=window)
         if run_dir:
             from v2p.economics.accounts import EpisodeAccounts
 
@@ -107,10 +95,13 @@ class EconMonitorNode(V2PNode):
 
     def on_parameters(self, params: list) -> SetParametersResult:
         for p in params:
-            if p.name == "s_cust":
-                self.monitor.s_cust = float(p.value)  # the declared range already rejected values outside [0, 1]
-                self.s_cust_source = self.default_source
+            if p.name == "s_cust":  # the declared range already rejected values outside [0, 1]
+                self.monitor.share = self.price(float(p.value))
         return SetParametersResult(successful=True)
+
+    def price(self, s_cust: float) -> PricedShare:
+        """The share the s_cust parameter prices at, by the contract's rule."""
+        return price_share(ShareEvidence(s_cust, self.default_source, None, "parameter s_cust"), self.contract)
 
     def on_action(self, msg: Float32MultiArray) -> None:
         try:
@@ -119,10 +110,8 @@ class EconMonitorNode(V2PNode):
             self.get_logger().error(f"ignoring /policy/action: {exc}")
 
     def on_event(self, msg: Float64MultiArray) -> None:
-        try:
-            event = SimEvent.from_array(msg.data, EVENTS)
-        except MessageError as exc:
-            self.get_logger().error(f"dropping /sim/events message: {exc}")
+        event = event_from_msg(self, msg)
+        if event is None:
             return
         if event.kind == "episode_end":
             self.refresh_s_cust()
@@ -138,7 +127,7 @@ class EconMonitorNode(V2PNode):
                                    f"{self.monitor.s_cust:g}", throttle_duration_sec=60.0)
             return
         try:
-            self.monitor.s_cust, self.s_cust_source = read_s_cust(self.s_cust_file, self.default_source)
+            self.monitor.share = price_share(read_share_file(self.s_cust_file), self.contract)
         except V2PError as exc:
             self.get_logger().error(f"keeping s_cust {self.monitor.s_cust:g}: {exc}")
 
@@ -155,7 +144,7 @@ class EconMonitorNode(V2PNode):
         self.episodes += 1
         if self.books is not None:
             try:
-                self.books.record(self.site, ep, self.s_cust_source)
+                self.books.record(self.site, ep)
             except Exception as exc:  # noqa: BLE001 - a full disk or a locked ledger must not stop the figures
                 self.get_logger().error(f"episode {ep.episode} not written to the books in {self.books.run_dir}: "
                                         f"{type(exc).__name__}: {exc}")
