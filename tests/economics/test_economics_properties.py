@@ -10,18 +10,17 @@ from v2p.config import EconomicsConfig, SLAConfig
 from v2p.economics import (
     DualAscent,
     ShareEvidence,
-    ShiftTally,
     attribution_shares,
     economic_report,
     errors_per_hour_at,
     implied_wage,
     profit_per_hour,
-    shift_reward_increment,
     sla_target,
     spread_allocation,
     wage_parity,
 )
 from v2p.economics.money import to_cents
+from v2p.economics.reward import combine, reward_parts, reward_weights
 
 CFG = EconomicsConfig()
 mps = st.floats(0, 400, allow_nan=False)
@@ -121,20 +120,15 @@ def test_curriculum_moves_linearly_and_reaches_final_target(start, final, episod
 
 
 @given(st.lists(st.sampled_from(["unit", "error"]), min_size=1, max_size=40), st.floats(0.002, 0.02),
-       st.floats(0, 50))
-def test_shift_rewards_telescope_to_the_episode_lagrangian(outcomes, cycle_hours, lam):
+       st.floats(0, 50), st.floats(0, 80))
+def test_a_shifts_reward_parts_sum_to_its_wage_against_the_going_rate(outcomes, cycle_hours, lam, rate):
     shift_hours = len(outcomes) * cycle_hours
-    tally, total = ShiftTally(), 0.0
-    for outcome in outcomes:
-        after = ShiftTally(tally.units + (outcome == "unit"), tally.attempts + 1,
-                           tally.errors + (outcome == "error"), tally.hours + cycle_hours)
-        total += shift_reward_increment(tally, after, CFG, 0.06, lam, shift_hours)
-        tally = after
-    mp = tally.units / tally.hours
-    err = tally.errors / tally.attempts
-    profit = profit_per_hour(implied_wage(mp, errors_per_hour=tally.errors / tally.hours, cfg=CFG), CFG)
-    assert profit == pytest.approx(CFG.unit_price * mp - CFG.error_cost * tally.errors / tally.hours - 0.1 - 1.7)
-    assert total == pytest.approx(profit - lam * max(0.0, err - 0.06), rel=1e-9, abs=1e-9)
+    parts = [reward_parts(int(o == "unit"), int(o == "error"), cycle_hours, shift_hours, CFG) for o in outcomes]
+    total = sum(combine(p, reward_weights(rate, lam, 0.06)) for p in parts)
+    units, errors = outcomes.count("unit"), outcomes.count("error")
+    wage = implied_wage(units / shift_hours, errors_per_hour=errors / shift_hours, cfg=CFG)
+    err = errors / len(outcomes)  # equal cycle times: the time-weighted error rate is the per-attempt one
+    assert total == pytest.approx(wage - rate - lam * (err - 0.06), rel=1e-9, abs=1e-9)
 
 
 def test_unit_economics_match_the_design_formulas():

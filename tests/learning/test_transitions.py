@@ -52,8 +52,8 @@ def test_reward_parts_of_a_shift_sum_to_the_monitors_figures():
     assert len(ends) == 2
     for part, ep in zip(np.split(tr.parts, [ends[0] + 1]), figures):
         value, time, error_time = part.sum(0)
-        # value over the planned shift hours: (ŵ_r − energy)·hours / shift_hours, the monitor's own wage
-        assert math.isclose(value, (ep.implied_wage - CFG.energy_cost_per_hour) * ep.hours / 0.01, rel_tol=1e-5)
+        # value over the planned shift hours: ŵ_r·hours / shift_hours, the monitor's own wage
+        assert math.isclose(value, ep.implied_wage * ep.hours / 0.01, rel_tol=1e-5)
         assert math.isclose(time, ep.hours / 0.01, rel_tol=1e-5)
         assert 0 < error_time < time  # only the failed cycles' time carries errors
     # priced with any going rate and λ, the broken dish's step earns less than the unit before it

@@ -56,7 +56,7 @@ def test_rewards_sum_to_the_shifts_wage_against_the_going_rate() -> None:
         assert info["units"] + info["errors"] == info["attempts"]
         assert sum(info["errors_by_type"].values()) == info["errors"]
         hours = info["sim_time_s"] / 3600
-        value = cfg.unit_price * info["units"] - cfg.error_cost * info["errors"] - cfg.energy_cost_per_hour * hours
+        value = cfg.unit_price * info["units"] - cfg.error_cost * info["errors"]
         assert parts[0] == pytest.approx(value / SHORT_SHIFT_H, rel=1e-9)
         assert parts[1] == pytest.approx(hours / SHORT_SHIFT_H, rel=1e-9)
         assert 0 < parts[2] <= parts[1]  # this careless action fails dishes: their cycles carry the SLA's charge

@@ -16,7 +16,7 @@ from v2p.economics.labor import (
 )
 from v2p.economics.pricing import PRICING_RULES, PricedShare, ShareEvidence, price_share
 from v2p.economics.report import InvestorFigures, economic_report, format_report, investor_figures
-from v2p.economics.sla import DualAscent, ShiftTally, lagrangian_reward, shift_reward_increment, sla_target
+from v2p.economics.sla import DualAscent, ShiftTally, lagrangian_reward, sla_target
 from v2p.economics.spread import SpreadAllocation, attribution_shares, spread_allocation
 
 __all__ = [
@@ -24,6 +24,6 @@ __all__ = [
     "InvestorFigures", "Posting", "PricedShare", "ShareEvidence", "ShiftTally", "SpreadAllocation",
     "attribution_shares", "capital_cost_per_hour", "economic_report", "episode_books", "error_rate",
     "errors_per_hour", "errors_per_hour_at", "format_report", "implied_wage", "investor_figures",
-    "lagrangian_reward", "marginal_product", "price_share", "profit_per_hour", "shift_reward_increment",
+    "lagrangian_reward", "marginal_product", "price_share", "profit_per_hour", 
     "sla_target", "spread_allocation", "spread_per_hour", "wage_parity",
 ]

@@ -2,10 +2,11 @@
 
 One step is one work cycle (a dish). Its reward, in $ per shift-hour, is
 
-    r = [value − ρ·hours − λ·hours·(errors − e*)] / shift_hours,    value = p·units − c·errors − energy·hours
+    r = [value − ρ·hours − λ·hours·(errors − e*)] / shift_hours,    value = p·units − c·errors
 
-so a shift's rewards sum to ŵ_r − energy − ρ − λ·(err − e*) (err weighted by time): the shift's Lagrangian
-reward measured against the going rate of the robot's time. Charging each cycle the time it takes at ρ makes
+so a shift's rewards sum to ŵ_r − ρ − λ·(err − e*) (err weighted by time): the shift's implied wage under the SLA's
+Lagrangian, measured against the going rate of the robot's time. The costs per hour (energy, K/H) are the same
+whatever the robot does with its hour, so they are left out: they would only shift ρ. Charging each cycle the time it takes at ρ makes
 every cycle's reward complete on its own (Dinkelbach's method for a ratio objective: maximising
 E[value − ρ·hours] per cycle with ρ the best attainable wage maximises value per hour), so the learner needs no
 bootstrapping across the shift (the dishwashing preset uses γ = 0). ρ is the wage the robot earns lately, never
@@ -31,7 +32,7 @@ def reward_parts(units: int, errors: int, hours: float, shift_hours: float, cfg:
     """The parts of one step's reward: (value, hours, hours·errors), each over the shift's planned hours."""
     if shift_hours <= 0:
         raise ValueError(f"shift_hours must be positive, got {shift_hours}")
-    value = cfg.unit_price * units - cfg.error_cost * errors - cfg.energy_cost_per_hour * hours
+    value = cfg.unit_price * units - cfg.error_cost * errors
     return value / shift_hours, hours / shift_hours, hours * errors / shift_hours
 
 

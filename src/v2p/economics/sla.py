@@ -1,11 +1,11 @@
-"""The quality SLA as a constraint: Lagrangian reward, dual ascent on λ, and a linear e* curriculum."""
+"""The quality SLA as a constraint: the episode's Lagrangian reward, dual ascent on λ, and a linear e* curriculum
+(the learner's per-step reward is `v2p.economics.reward`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from v2p.config import EconomicsConfig, SLAConfig
-from v2p.economics.labor import implied_wage, profit_per_hour
+from v2p.config import SLAConfig
 
 
 def lagrangian_reward(profit: float, err: float, error_target: float, lam: float) -> float:
@@ -48,28 +48,3 @@ class ShiftTally:
     attempts: int = 0
     errors: int = 0
     hours: float = 0.0
-
-    def lagrangian_dollars(self, cfg: EconomicsConfig, error_target: float, lam: float) -> float:
-        """hours × r: the Lagrangian reward of the shift so far, in $ (0 before any work)."""
-        if self.hours <= 0:
-            return 0.0
-        err = self.errors / self.attempts if self.attempts else 0.0
-        wage = implied_wage(self.units / self.hours, errors_per_hour=self.errors / self.hours, cfg=cfg)
-        return self.hours * lagrangian_reward(profit_per_hour(wage, cfg), err, error_target, lam)
-
-
-def shift_reward_increment(
-    before: ShiftTally,
-    after: ShiftTally,
-    cfg: EconomicsConfig,
-    error_target: float,
-    lam: float,
-    shift_hours: float,
-) -> float:
-    """Per-step reward whose sum over a shift is (hours/shift_hours)·r: the episode's Lagrangian reward in $/h.
-
-    Telescoping the shift's Lagrangian dollars keeps every step's reward consistent with the episode figure the
-    economics monitor reports, instead of a per-dish proxy that would, e.g., make a failed dish cost nothing.
-    """
-    delta = after.lagrangian_dollars(cfg, error_target, lam) - before.lagrangian_dollars(cfg, error_target, lam)
-    return delta / shift_hours
