@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 import yaml
@@ -87,6 +88,28 @@ def test_split_by_duration_makes_complete_bags_read_in_order(tmp_path):
     assert info.duration_ns == 34 * 100_000_000
     assert [m.data.data for m in read_bag(tmp_path / "rec")] == values
     assert [m.data.data for m in read_bag(writer.bags[1])] == values[10:20]
+
+
+def test_a_split_closes_the_bag_at_once_and_the_next_message_opens_the_next(tmp_path):
+    from v2p.bags.recording import QueuedBagRecorder
+
+    recorder = QueuedBagRecorder(BagWriter(tmp_path / "rec"), queue_size=50)
+    recorder.add_topic("/value", FLOAT64, (make_qos(),))
+    recorder.start()
+    for shift in range(3):
+        for i in range(4):
+            recorder.offer("/value", 10**9 + shift * 10**8 + i, cdr(FLOAT64, data=float(10 * shift + i)))
+        recorder.split()
+    recorder.split()  # nothing written since the last split: no empty bag
+    deadline = time.monotonic() + 10
+    while len(find_bags(tmp_path / "rec", complete_only=True)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    bags = find_bags(tmp_path / "rec", complete_only=True)
+    assert len(bags) == 3  # each closed (metadata.yaml written) while the recorder still runs
+    assert [[m.data.data for m in read_bag(bag)] for bag in bags] == [[0.0, 1.0, 2.0, 3.0], [10.0, 11.0, 12.0, 13.0],
+                                                                      [20.0, 21.0, 22.0, 23.0]]
+    stats = recorder.stop()
+    assert stats.bags == 3 and stats.total_written == 12 and stats.error is None
 
 
 def test_split_by_size(tmp_path):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from v2p.bags.writer import BagWriter
 
 _STOP = object()
+_SPLIT = object()  # queued by `split`: the writer thread closes the open bag after what was queued before
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,22 @@ class QueuedBagRecorder:
             with self._lock:
                 self._dropped[topic] += 1
             return False
+
+    def split(self) -> None:
+        """Close the open bag once every message queued so far is written (the next one opens a new bag)."""
+        if self._started:
+            self._queue.put(_SPLIT)
+        else:
+            self._drain_pending()
+            self._split_now()
+
+    def _split_now(self) -> None:
+        with self._lock:
+            if self._error is None:
+                try:
+                    self.writer.split()
+                except Exception as exc:  # a close error is reported with the figures, not raised past them
+                    self._error = f"closing a bag at a split failed: {exc}"
 
     def note_lost(self, topic: str, count: int) -> None:
         with self._lock:
@@ -137,7 +154,9 @@ class QueuedBagRecorder:
                 item = None
             if item is _STOP:
                 return
-            if item is not None:
+            if item is _SPLIT:
+                self._split_now()
+            elif item is not None:
                 self._write(item)
             if time.monotonic() - last_flush >= self.flush_interval_s:
                 self._flush()
@@ -149,5 +168,7 @@ class QueuedBagRecorder:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 return
-            if item is not _STOP:
+            if item is _SPLIT:
+                self._split_now()
+            elif item is not _STOP:
                 self._write(item)

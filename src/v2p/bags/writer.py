@@ -156,8 +156,10 @@ class BagWriter:
 
     def write_raw(self, topic: str, timestamp_ns: int, data: bytes | memoryview) -> None:
         """Write one CDR-serialized message received (or stamped) at timestamp_ns."""
-        if self._writer is None:
+        if self._closed:
             raise BagError(f"{self.path}: recording is closed")
+        if self._writer is None:  # `split` closed the last bag: this message opens the next
+            self._open_next_bag()
         if topic not in self._connections:
             raise BagError(f"{self.path}: topic {topic} was not added before writing")
         if self._should_split(timestamp_ns):
@@ -167,6 +169,15 @@ class BagWriter:
             self._bag_start_ns = timestamp_ns
         self._writer.write(self._connections[topic], timestamp_ns, data)
         self.message_count += 1
+
+    def split(self) -> Path | None:
+        """Close the open bag now, when it holds a message (the next message opens the next bag): a recording cut
+        where its producer says, e.g. at each shift's end. Returns the bag closed, if any."""
+        if self._closed or self._writer is None or self._bag_start_ns is None:
+            return None
+        bag = self.bags[-1]
+        self._close_bag()
+        return bag
 
     def flush(self) -> None:
         """Put every message written so far on disk (closes the pending MCAP chunk)."""

@@ -24,6 +24,8 @@ from v2p.bags.recording import QueuedBagRecorder, RecorderStats
 from v2p.bags.writer import BagWriter
 from v2p.errors import V2PError
 from v2p.task import topics
+from v2p.task.dishwashing import EVENTS
+from v2p.task.events import EPISODE_END, SimEvent
 from v2p_ros.common import V2PNode, declare, reliable_qos, spin_node
 
 _INFINITE = QosTime(sec=0x7FFFFFFF, nsec=0xFFFFFFFF)
@@ -103,6 +105,12 @@ class RecorderNode(V2PNode):
                               (0.05, 60.0))
         report_s = declare(self, "report_interval_s", 5.0, "how often to log and publish the figures, in s",
                            (0.1, 3600.0))
+        self.split_on_episode_end = declare(self, "split_on_episode_end", False, "close the bag at every "
+                                            f"episode_end on {topics.SIM_EVENTS} (so the learner can train on a "
+                                            "shift as soon as it ends)")
+        self.split_grace_s = declare(self, "split_grace_s", 0.3, "wall seconds after an episode_end before its "
+                                     "bag is closed, for the shift's messages still on their way", (0.0, 60.0))
+        self._split_timer = None
 
         self.path = recording_path(record_dir, bag_name)
         writer = BagWriter(
@@ -164,6 +172,26 @@ class RecorderNode(V2PNode):
         # Stamp with the publication time: callbacks of messages that arrive together run in subscription
         # order, not arrival order, and the learner pairs latent, action and events by log time.
         self.recorder.offer(topic, info["source_timestamp"] or self.get_clock().now().nanoseconds, data)
+        if topic == topics.SIM_EVENTS and self.split_on_episode_end and self._ends_an_episode(data):
+            if self._split_timer is not None:
+                self.destroy_timer(self._split_timer)
+            self._split_timer = self.create_timer(self.split_grace_s, self._split)
+
+    @staticmethod
+    def _ends_an_episode(data: bytes) -> bool:
+        """Whether raw /sim/events bytes hold an episode_end (anything malformed is recorded, never acted on)."""
+        from rclpy.serialization import deserialize_message
+        from std_msgs.msg import Float64MultiArray
+
+        try:
+            return SimEvent.from_array(deserialize_message(data, Float64MultiArray).data, EVENTS).kind == EPISODE_END
+        except Exception:  # noqa: BLE001 - garbage CDR fails inside the deserializer in many ways
+            return False
+
+    def _split(self) -> None:
+        self.destroy_timer(self._split_timer)
+        self._split_timer = None
+        self.recorder.split()
 
     def report(self) -> None:
         stats = self.recorder.stats()
