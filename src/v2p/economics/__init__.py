@@ -2,7 +2,7 @@
 the share pricing rule, spread allocation, data value."""
 
 from v2p.economics.contract import ACCOUNTS, EpisodeBooks, Posting, episode_books
-from v2p.economics.data_value import Calibration, DataValueEstimator
+from v2p.economics.data_value import DataValueEstimator, HeldoutReport, Prediction, heldout_report
 from v2p.economics.labor import (
     capital_cost_per_hour,
     error_rate,
@@ -20,7 +20,7 @@ from v2p.economics.sla import DualAscent, ShiftTally, lagrangian_reward, sla_tar
 from v2p.economics.spread import SpreadAllocation, attribution_shares, spread_allocation
 
 __all__ = [
-    "ACCOUNTS", "PRICING_RULES", "Calibration", "DataValueEstimator", "DualAscent", "EpisodeBooks",
+    "ACCOUNTS", "PRICING_RULES", "DataValueEstimator", "HeldoutReport", "Prediction", "heldout_report", "DualAscent", "EpisodeBooks",
     "InvestorFigures", "Posting", "PricedShare", "ShareEvidence", "ShiftTally", "SpreadAllocation",
     "attribution_shares", "capital_cost_per_hour", "economic_report", "episode_books", "error_rate",
     "errors_per_hour", "errors_per_hour_at", "format_report", "implied_wage", "investor_figures",
