@@ -1,15 +1,20 @@
 """ROS 2 pipeline benchmarks, measured side by side in one run (not tests: figures, not pass/fail).
 
 Sections (run all, or pick with --sections):
-- recorder: recorder_node records 640x480 rgb8 images published at 30 Hz; prints published / recorded / dropped
-  and the BagWriter's own write throughput against the stream's data rate (headroom ratio).
+- recorder: recorder_node records 640x480 rgb8 images published best effort (sensor-data QoS) at 30 Hz from a
+  plain rclpy publisher; prints published / recorded / dropped and the BagWriter's own write throughput against the
+  stream's data rate (headroom ratio). recorder_reliable: the same with a reliable publisher.
+- bare: a plain rclpy publisher process streams 640x480 rgb8 best effort at 30 Hz to a plain rclpy subscriber
+  here; prints published / received (target: >= 99% in both best-effort sections).
 - hop: publish-to-callback latency of 640x480 rgb8 images camera_node -> encoder_node against a bare rclpy
   publisher/subscriber of the same messages (ratio of medians; target <= 1.2x).
 - lockstep: control steps per second of sim_node + encoder_node + policy_node in lockstep against the same
   components called in one process (ratio).
 
-Runs on a private ROS_DOMAIN_ID with logs in a temp folder:
-    .venv/bin/python benchmarks/ros_pipeline.py [--sections recorder] [--seconds 10]
+Runs on a private ROS_DOMAIN_ID with logs in a temp folder, every process on the project's Fast DDS profile
+(config/fastdds.xml); `--fastdds large_data` runs on Fast DDS's LARGE_DATA builtin transports instead (the
+configuration before the profile), for the comparison:
+    .venv/bin/python benchmarks/ros_pipeline.py [--sections recorder bare] [--seconds 10] [--fastdds large_data]
 """
 
 from __future__ import annotations
@@ -30,12 +35,20 @@ WIDTH, HEIGHT, RATE_HZ = 640, 480, 30.0
 IMAGE_TOPIC = "/camera/image_raw"
 
 
-def _ros_environment(workdir: Path) -> None:
+FASTDDS_PROFILE = Path(__file__).resolve().parents[1] / "config" / "fastdds.xml"
+
+
+def _ros_environment(workdir: Path, fastdds: str) -> None:
     os.environ.setdefault("ROS_DOMAIN_ID", str(1 + os.getpid() % 100))
     os.environ.setdefault("ROS_LOG_DIR", str(workdir / "ros_log"))
     os.environ.setdefault("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
-    os.environ.setdefault("FASTDDS_BUILTIN_TRANSPORTS", "LARGE_DATA")
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+    if fastdds == "profile":
+        os.environ.pop("FASTDDS_BUILTIN_TRANSPORTS", None)
+        os.environ["FASTDDS_DEFAULT_PROFILES_FILE"] = str(FASTDDS_PROFILE)
+    else:
+        os.environ.pop("FASTDDS_DEFAULT_PROFILES_FILE", None)
+        os.environ["FASTDDS_BUILTIN_TRANSPORTS"] = "LARGE_DATA"
 
 
 def _frames(count: int) -> list[np.ndarray]:
@@ -106,7 +119,8 @@ def recorder_section(workdir: Path, seconds: float, reliable: bool = False) -> N
         rclpy.shutdown(context=context)
         os.killpg(recorder.pid, signal.SIGINT)
         recorder.wait(timeout=60)
-    final = next(line for line in reversed(log_path.read_text().splitlines()) if ".final]" in line)
+    final = next((line for line in reversed(log_path.read_text().splitlines()) if "(middleware)" in line),
+                 "no summary line in the recorder's log")
     info = bag_info(record_dir / "bench")
     recorded = sum(t.message_count for t in info.topics if t.name == IMAGE_TOPIC)
     frame_bytes = WIDTH * HEIGHT * 3
@@ -132,10 +146,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sections", nargs="+", choices=sorted(SECTIONS), default=sorted(SECTIONS))
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each streamed run")
+    parser.add_argument("--fastdds", choices=("profile", "large_data"), default="profile",
+                        help="the transports: config/fastdds.xml, or Fast DDS's LARGE_DATA builtin transports")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="v2p_bench_") as tmp:
         workdir = Path(tmp)
-        _ros_environment(workdir)
+        _ros_environment(workdir, args.fastdds)
+        print(f"Fast DDS: {FASTDDS_PROFILE if args.fastdds == 'profile' else 'FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA'}")
         for name in args.sections:
             (workdir / name).mkdir()
             SECTIONS[name](workdir / name, args.seconds)
@@ -152,9 +169,10 @@ def _percentiles(values: list[float]) -> str:
     return f"median {np.median(arr):.2f} ms, p90 {np.percentile(arr, 90):.2f} ms"
 
 
-def _bare_publisher_script(topic: str) -> str:
+def _bare_publisher_script(topic: str, frames: int = 0) -> str:
     """A bare rclpy publisher process: the same Image messages, built and stamped the way camera_node does, at
-    30 Hz until interrupted (like camera_node's looping file source)."""
+    30 Hz until interrupted (like camera_node's looping file source), or `frames` of them once a subscriber
+    matched (then it prints "published N at R Hz")."""
     return f"""
 import time, numpy as np, rclpy
 from rclpy.executors import ExternalShutdownException
@@ -166,14 +184,19 @@ node = Node("bare_camera")
 pub = node.create_publisher(Image, "{topic}", sensor_qos())
 rng = np.random.default_rng(0)
 frames = [rng.integers(0, 256, ({HEIGHT}, {WIDTH}, 3), dtype=np.uint8) for _ in range({HOP_FRAMES})]
+while {frames} and pub.get_subscription_count() < 1:
+    time.sleep(0.05)
+time.sleep(0.5 if {frames} else 0.0)  # the match is seen by both sides
 start, i = time.monotonic(), 0
 try:
-    while rclpy.ok():
+    while rclpy.ok() and (not {frames} or i < {frames}):
         time.sleep(max(0.0, start + i / {RATE_HZ} - time.monotonic()))
         pub.publish(numpy_to_image(frames[i % {HOP_FRAMES}], node.get_clock().now().to_msg(), "camera"))
         i += 1
 except (KeyboardInterrupt, ExternalShutdownException):
     pass
+if {frames}:
+    print(f"published {{i}} at {{i / (time.monotonic() - start):.2f}} Hz", flush=True)
 """
 
 
@@ -369,7 +392,52 @@ def lockstep_section(workdir: Path, seconds: float) -> None:
     print(f"lockstep: graph / one process = {ros_rate / direct_rate:.2f}x control steps per second")
 
 
-SECTIONS.update({"hop": hop_section, "lockstep": lockstep_section})
+def bare_section(workdir: Path, seconds: float) -> None:
+    """A plain rclpy publisher process -> a plain rclpy subscriber here, best effort (sensor-data QoS), 640x480 rgb8
+    at 30 Hz: how many of the published frames arrive, and how many the middleware reports lost."""
+    import rclpy
+    from rclpy.event_handler import SubscriptionEventCallbacks
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.node import Node
+    from sensor_msgs.msg import Image
+
+    from v2p_ros.common import sensor_qos
+
+    frames = int(seconds * RATE_HZ)
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    node = Node("bare_subscriber", context=context)
+    received: list[int] = []
+    lost = [0]
+    events = SubscriptionEventCallbacks(message_lost=lambda info: lost.__setitem__(0, lost[0] + info.total_count_change))
+    node.create_subscription(Image, "/bench/bare_stream", lambda m: received.append(1), sensor_qos(),
+                             event_callbacks=events)
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    log_path = workdir / "publisher.log"
+    with log_path.open("wb") as log:
+        sender = subprocess.Popen([sys.executable, "-c", _bare_publisher_script("/bench/bare_stream", frames)],
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _spin_until(executor, lambda: sender.poll() is not None, seconds + 120)
+        _spin_until(executor, lambda: False, 1.0)  # the last frames
+    finally:
+        if sender.poll() is None:
+            os.killpg(sender.pid, signal.SIGINT)
+        sender.wait(timeout=60)
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.shutdown(context=context)
+    published = next((line for line in log_path.read_text().splitlines() if line.startswith("published ")), None)
+    if published is None:
+        raise RuntimeError(f"the publisher did not finish:\n{log_path.read_text()}")
+    count, rate = int(published.split()[1]), float(published.split()[3])
+    print(f"bare (sensor-data (best effort) QoS): {count} frames of {WIDTH}x{HEIGHT} rgb8 published at {rate:.1f} Hz, "
+          f"{len(received)} received ({100.0 * len(received) / max(count, 1):.2f}%), {lost[0]} reported lost by the "
+          "middleware")
+
+
+SECTIONS.update({"hop": hop_section, "lockstep": lockstep_section, "bare": bare_section})
 
 
 if __name__ == "__main__":

@@ -135,3 +135,27 @@ def test_wrapper_rejects_mismatched_image_size_and_non_video_encoders() -> None:
     with pytest.raises(EncoderInputError, match="clip_span"):
         LatentObservation(MovingSquareEnv(), StreamingVideoEncoder(clip_len=4, frame_size=32, width=8),
                           clip_span="shift")  # type: ignore[arg-type]
+
+
+def test_wrapper_composes_the_latent_and_the_state_as_the_policy_input_does(encoder: StreamingVideoEncoder) -> None:
+    from v2p.task.observation import PolicyInput
+
+    robot = PolicyInput("/encoder/latent", robot_state="/robot/state", robot_state_dim=2)
+    latent_only = LatentObservation(MovingSquareEnv(), encoder)
+    latent_only.reset(seed=0)
+    for _ in range(2):
+        base, *_ = latent_only.step(np.zeros(1, np.float32))
+    env = LatentObservation(MovingSquareEnv(), encoder, policy_input=robot)  # the same encoder, run again
+    assert env.observation_space.shape == (LATENT_DIM + 2,)
+    env.reset(seed=0)
+    for _ in range(2):
+        obs, *_ = env.step(np.zeros(1, np.float32))
+    np.testing.assert_allclose(obs, robot.compose(base, np.array([2.0, 0.0], np.float32)), atol=1e-6)
+    with pytest.raises(EncoderInputError, match="robot-state values"):
+        LatentObservation(MovingSquareEnv(), encoder, policy_input=replace_dim(robot, 3))
+
+
+def replace_dim(policy_input: Any, dim: int) -> Any:
+    from dataclasses import replace
+
+    return replace(policy_input, robot_state_dim=dim)

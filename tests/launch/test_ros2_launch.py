@@ -216,6 +216,7 @@ def test_colcon_build_installs_runnable_executables(v2p_ros_install: Path, ros2_
     share = v2p_ros_install / "share" / "v2p_ros"
     assert sorted(p.name for p in (share / "launch").glob("*.launch.yaml")) == [p.name for p in LAUNCH_FILES]
     assert (share / "config" / "ros" / "sim.yaml").is_file()
+    assert (share / "config" / "fastdds.xml").is_file()  # the launch files' Fast DDS profile
     executables = sorted((v2p_ros_install / "lib" / "v2p_ros").iterdir())
     assert {p.name for p in executables} >= {"sim_node", "policy_node", "recorder_node", "learner_node"}
     for exe in executables:

@@ -115,7 +115,7 @@ def test_v2p_learn_cli_prints_one_json_object_and_rejects_an_empty_folder(tmp_pa
 
     two_episode_bag(tmp_path / "rec" / "a", 3)
     code = main(["learn", "--bags", str(tmp_path / "rec"), "--out", str(tmp_path / "ckpt"), "--steps", "2",
-                 "--batch-size", "4", "--json"])
+                 "--batch-size", "4", "--observation", "latent", "--json"])
     out = capsys.readouterr().out
     assert code == 0
     report = json.loads(out)
@@ -133,7 +133,7 @@ def test_v2p_learn_prints_the_learners_lines_error_ones_prefixed(tmp_path, capsy
     mcap = next(bad.glob("*.mcap"))
     mcap.write_bytes(mcap.read_bytes()[:300])
     args = ["learn", "--bags", str(tmp_path / "rec"), "--out", str(tmp_path / "ckpt"), "--steps", "1",
-            "--batch-size", "4"]
+            "--batch-size", "4", "--observation", "latent"]
     assert main([*args, "--json"]) == 0
     captured = capsys.readouterr()
     assert f"error: skipping bag {bad.resolve()}" in captured.err  # --json: stdout holds the report alone

@@ -1,7 +1,8 @@
 """Fixtures for tests that start real rclpy processes.
 
-- `ros_env`: this test's own ROS_DOMAIN_ID (so parallel runs never cross-talk), logs in tmp_path, Fast DDS with
-  the LARGE_DATA builtin transports, discovery limited to this machine; set in os.environ and returned.
+- `ros_env`: this test's own ROS_DOMAIN_ID (so parallel runs never cross-talk), logs in tmp_path, Fast DDS on the
+  project's profile config/fastdds.xml (what the launch files and the image select), discovery limited to this
+  machine; set in os.environ and returned.
 - `processes`: starts processes in their own process groups, their output in tmp_path/<name>.log; at teardown
   every group still alive is killed and the Fast DDS shared-memory files the test left in /dev/shm are removed.
 - `driver`: a `node_harness.Driver` (a node in the test process that publishes inputs and records outputs) on
@@ -24,6 +25,7 @@ import pytest
 # Valid domain ids whose ports do not collide with the ephemeral range; 0 (everyone's default) is left out.
 DOMAIN_IDS = [*range(1, 102), *range(215, 233)]
 SHM = Path("/dev/shm")
+FASTDDS_PROFILE = Path(__file__).resolve().parents[2] / "config" / "fastdds.xml"
 
 
 def domain_id_for(key: str) -> int:
@@ -36,13 +38,14 @@ def ros_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.Fix
         "ROS_DOMAIN_ID": str(domain_id_for(request.node.nodeid)),
         "ROS_LOG_DIR": str(tmp_path / "ros_log"),
         "RMW_IMPLEMENTATION": "rmw_fastrtps_cpp",
-        "FASTDDS_BUILTIN_TRANSPORTS": "LARGE_DATA",
+        "FASTDDS_DEFAULT_PROFILES_FILE": str(FASTDDS_PROFILE),
         "ROS_AUTOMATIC_DISCOVERY_RANGE": "LOCALHOST",
         "PYTHONUNBUFFERED": "1",
     }
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("ROS_STATIC_PEERS", raising=False)
+    monkeypatch.delenv("FASTDDS_BUILTIN_TRANSPORTS", raising=False)  # the profile alone picks the transports
     return dict(os.environ)
 
 

@@ -105,5 +105,5 @@ def test_launch_and_config_files_are_installed_and_everything_they_name_exists(s
         text = path.read_text()
         for exe in re.findall(r"exec:\s*(\S+)", text):
             assert exe in scripts, f"{path.name}: exec {exe} is not a console_script"
-        for ref in re.findall(r"\$\(find-pkg-share v2p_ros\)/(\S+)", text):
+        for ref in re.findall(r"\$\(find-pkg-share v2p_ros\)/([^\s\"',}]+)", text):  # a quoted one ends at its quote
             assert f"{share}/{ref}" in installed, f"{path.name} needs {ref} installed"

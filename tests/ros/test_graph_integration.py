@@ -25,6 +25,7 @@ rclpy = pytest.importorskip("rclpy")
 from std_msgs.msg import Float32MultiArray, String  # noqa: E402
 
 from node_harness import Driver, node_argv, wait_until  # noqa: E402
+from v2p.learning.announcement import parse  # noqa: E402
 from v2p_ros.common import float_array, latched_qos, reliable_qos  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -95,7 +96,9 @@ def check_recording(record: Path, run_dir: Path) -> tuple[Path, int]:
     # every state is answered by a latent and every latent by an action; a state the sim re-sent while the
     # stack was slow to answer (resend_period_s) adds one of each, never a cycle
     assert counts["/sim/state"] == counts["/encoder/latent"] == counts["/policy/action"] >= steps
-    assert counts["/clock"] > 10 * steps and counts["/sim/camera/image"] >= 2 * steps
+    # decision_frames_only (the launch default): the frame each decision acts on, relayed to the encoder
+    assert counts["/clock"] > 10 * steps and counts["/sim/camera/image"] >= steps
+    assert counts["/camera/image_raw"] >= steps
     assert counts["/camera/image_raw"] == counts["/camera/camera_info"] > 0
 
     monitor = EconomicsMonitor(load_economics_config())
@@ -147,7 +150,8 @@ def test_sim_launch_then_the_learner_trains_on_its_bag_and_the_policy_hot_reload
         actions = driver.subscribe(Float32MultiArray, "/policy/action", reliable_qos(10))
         loaded = driver.subscribe(String, "/policy/checkpoint", latched_qos())
         latent_pub = driver.publisher(Float32MultiArray, "/encoder/latent", reliable_qos(10))
-        policy = processes.start(node_argv("policy_node", "input_timeout_s:=3600.0"), "policy")
+        policy = processes.start(node_argv("policy_node", "input_timeout_s:=3600.0", "observation:=latent",
+                                           f"checkpoint_roots:=[{tmp_path / 'ckpt'}]"), "policy")
         driver.wait_for_match(latent_pub)
         wait_until(lambda: any(m.data == "" for m in loaded), 60.0, "the fresh policy's announcement")
         latent = np.random.default_rng(7).normal(size=128).astype(np.float32)
@@ -157,10 +161,11 @@ def test_sim_launch_then_the_learner_trains_on_its_bag_and_the_policy_hot_reload
 
         learner = processes.start(V2P + ["launch", str(REPO / "launch/train_from_bags.launch.yaml"),
                                          f"record_dir:={record}", f"checkpoint:={tmp_path / 'ckpt'}",
-                                         "updates_per_transition:=2.0"], "train_launch")
-        wait_until(lambda: any(m.data.startswith(str(tmp_path / "ckpt")) for m in loaded), 120.0,
+                                         "updates_per_transition:=2.0", "observation:=latent"], "train_launch")
+        wait_until(lambda: any(m.data.startswith("{") for m in loaded), 120.0,
                    "the policy loading the learner's checkpoint")
-        version = Path(loaded[-1].data)
+        version = Path(parse(loaded[-1].data).path)
+        assert version.parent == tmp_path / "ckpt"
         trained = re.search(r"read 1 new bag\(s\): (\d+) transitions", learner.output())
         assert trained and int(trained.group(1)) == steps, learner.output()  # every control step aligned
         before = len(actions)

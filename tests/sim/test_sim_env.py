@@ -99,3 +99,25 @@ def test_same_reset_seed_same_episode() -> None:
             env.close()
 
     assert rollout() == rollout()
+
+
+def test_state_views_keep_the_fields_of_their_sources() -> None:
+    full = gym.make(v2p_sim.ENV_ID, shift_hours=0.01)
+    observable = gym.make(v2p_sim.ENV_ID, shift_hours=0.01, observation="observable_state")
+    robot = gym.make(v2p_sim.ENV_ID, shift_hours=0.01, observation="robot_state", image_obs=True, image_size=32)
+    try:
+        check_env(observable.unwrapped)
+        for env in (full, observable, robot):
+            env.reset(seed=2)
+        for _ in range(2):
+            state, *_ = full.step(np.array([0.6, 0.9], np.float32))
+            seen, *_ = observable.step(np.array([0.6, 0.9], np.float32))
+            mine, *_ = robot.step(np.array([0.6, 0.9], np.float32))
+            np.testing.assert_array_equal(seen, state[list(STATE.view("observable_state"))])
+            np.testing.assert_array_equal(mine["state"], state[list(STATE.view("robot_state"))])
+        assert observable.observation_space.shape == (STATE.dim - 3,)  # mass, wet friction and dirt left out
+    finally:
+        for env in (full, observable, robot):
+            env.close()
+    with pytest.raises(ValueError, match="observable_state"):
+        gym.make(v2p_sim.ENV_ID, observation="pixels")

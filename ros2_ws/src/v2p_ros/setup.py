@@ -46,6 +46,7 @@ setup(
         (f"share/{PACKAGE}", ["package.xml"]),
         *share_files("launch", "*.yaml"),
         *share_files("config", "**/*.yaml"),
+        *share_files("config", "*.xml"),  # fastdds.xml, the launch files' Fast DDS profile
     ],
     install_requires=["setuptools"],
     zip_safe=True,

@@ -54,12 +54,19 @@ class Workcell:
         self.errors_by_type = {k: 0 for k in ERROR_KINDS}
         self.phase = PHASE_IDLE
         self.last_action = (0.0, 0.0)  # (speed, care) of the previous cycle
+        self.lift_load_n = 0.0  # what the suction cup felt after the previous cycle's lift (0: it held nothing)
         self.gantry = Gantry(self.physics, self.clock, self.scene)
         self.gantry.home()
         self.in_play = DishInPlay.spawn(self.stack.draw(), self.scene, self.site, self.physics.kw)  # the next dish
 
     def close(self) -> None:
         self.physics.close()
+
+    def set_aside_dish(self) -> None:
+        """Take the next dish off the stack unworked and put the one after it in play: no attempt, no event, no
+        time (collecting encoder frames: many dishes seen in one scene for the cost of one cycle)."""
+        self.in_play.remove()
+        self.in_play = DishInPlay.spawn(self.stack.draw(), self.scene, self.site, self.physics.kw)
 
     @property
     def physics_steps(self) -> int:
@@ -92,6 +99,7 @@ class Workcell:
             "shift_error_rate": self.errors / self.attempts if self.attempts else 0.0,
             "shift_mp": (self.units / hours / 100.0) if hours > 0 else 0.0,
             "last_speed": speed, "last_care": care,
+            "dish_soil_shown": self.in_play.soil_shown(), "lift_load_n": self.lift_load_n,
         })
 
     def aux_state(self) -> dict:
@@ -128,6 +136,7 @@ class Workcell:
             raise ValueError(f"tick_period_s must be positive, got {tick_period_s!r}")
         plan = plan or plan_cycle(speed, care)
         self.last_action = (speed, care)
+        self.lift_load_n = 0.0  # until this cycle's lift
         self.clock.start_cycle(tick, tick_period_s)
         start = self.sim_time_s
         dish = self.in_play
@@ -167,6 +176,7 @@ class Workcell:
         gantry.wait(plan.vacuum_dwell_s, watch=dish)  # the cup rests on the dish while the vacuum builds
         gantry.attach(dish, plan, contact_tick)
         gantry.move_z(TRAVEL_Z, plan.travel_speed, plan, dish)
+        self.lift_load_n = gantry.seal.pull  # the load cell of the cup, read once the dish hangs at travel height
 
     def _scrub(self, dish: DishInPlay, plan: CyclePlan) -> None:
         """Press the dish on the pad and stroke it back and forth, then lift."""

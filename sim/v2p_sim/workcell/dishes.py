@@ -88,12 +88,17 @@ class DishInPlay:
     def remaining_dirt(self) -> float:
         return max(0.0, self.dish.dirt - self.scrub_work / self.spec.scrub_work_j)
 
+    def soil_shown(self) -> float:
+        """The soil colour's share in the dish's tint, min(1, 1.5 · dirt) of its remaining dirt to two decimals: what
+        the camera shows of the dirt (a dish past 2/3 dirt looks as soiled as it gets)."""
+        return min(1.0, 1.5 * round(self.remaining_dirt(), 2))
+
     def show_dirt(self) -> None:
         """Tint the body by its remaining dirt (to two decimals, so a frame changes its colour only when it shows)."""
         dirt = round(self.remaining_dirt(), 2)
         if dirt != self.shown_dirt and self.body is not None:
-            base, soil = sc.DISH_RGBA[self.dish.kind], sc.DIRT_RGBA
-            rgba = [b + (s - b) * min(1.0, 1.5 * dirt) for b, s in zip(base, soil)]
+            base, soil, share = sc.DISH_RGBA[self.dish.kind], sc.DIRT_RGBA, self.soil_shown()
+            rgba = [b + (s - b) * share for b, s in zip(base, soil)]
             p.changeVisualShape(self.body, -1, rgbaColor=rgba, **self.kw)
             self.shown_dirt = dirt
 

@@ -14,7 +14,7 @@ from rosbags.interfaces import Qos, QosDurability, QosReliability
 
 from v2p.bags.errors import BagError
 from v2p.bags.reader import bag_info, read_bag
-from v2p.task import topics
+from v2p.task import topics as task_topics
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def play_bag(
     try:
         publishers = {t.name: node.create_publisher(message_class(t.msgtype), t.name, _publisher_qos(t.offered_qos))
                       for t in selected}
-        clock_pub = node.create_publisher(Clock, topics.CLOCK, 10) if clock_hz else None
+        clock_pub = node.create_publisher(Clock, task_topics.CLOCK, 10) if clock_hz else None
         stop.wait(delay_s)
         wall_start = time.monotonic()
         bag_start: int | None = None

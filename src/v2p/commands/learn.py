@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from v2p.cli_types import non_negative_int, positive_int
 from v2p.commands._options import add_economics, add_json
-from v2p.task.dishwashing import DISHWASHING, POLICY_INPUTS
+from v2p.task.dishwashing import DEFAULT_OBSERVATION, DISHWASHING, POLICY_INPUTS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,9 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--buffer-size", type=positive_int, default=DISHWASHING.sac.buffer_size,
                    help=f"replay capacity (default {DISHWASHING.sac.buffer_size})")
     p.add_argument("--seed", type=int, default=0, help="seed of the networks and of batch sampling (default 0)")
-    p.add_argument("--observation", choices=sorted(POLICY_INPUTS), default="latent",
-                   help="what the policy acts on, read from the bags (default latent: the encoder's; see "
-                   "v2p.task.dishwashing.POLICY_INPUTS)")
+    p.add_argument("--observation", choices=sorted(POLICY_INPUTS), default=DEFAULT_OBSERVATION,
+                   help=f"what the policy acts on, read from the bags (default {DEFAULT_OBSERVATION}: "
+                   f"{POLICY_INPUTS[DEFAULT_OBSERVATION].doc}; see v2p.task.dishwashing.POLICY_INPUTS)")
     add_economics(p, "for the reward")
     p.add_argument("--device", default="cpu", help="torch device (default cpu)")
     p.add_argument("--threads", type=positive_int, default=1, help="torch CPU threads (default 1)")

@@ -6,6 +6,10 @@ final MP, error rate, λ and implied wage (over the last shifts of training, whi
 
 Encoders: `mlp` trains on the simulator's state vector (the SAC's own MLPs encode it); `video` trains on the
 128-D latent of a frozen video encoder (a checkpoint from `v2p train-encoder`) reading the env's camera images.
+`--observation` picks what of it the policy sees (`v2p.task.dishwashing.POLICY_INPUTS`): with mlp the whole state
+(`oracle_state`, privileged: the default) or what a robot could sense (`observable_state`); with video the latent
+alone (`latent`, the default) or the latent followed by the robot's own state (`video`, what the ROS graph's
+policy acts on).
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from v2p.task.dishwashing import DISHWASHING
 
 ENV_ID = "V2PDishwashing-v0"
 FINAL_WINDOW = 10  # shifts averaged for the final figures
+# --observation by --encoder, the first the default; each name is one of POLICY_INPUTS
+OBSERVATIONS = {"mlp": ("oracle_state", "observable_state"), "video": ("latent", "video")}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="mlp: state vector (default); video: camera images through a frozen video encoder")
     p.add_argument("--encoder-checkpoint", type=Path, default=None,
                    help="video encoder checkpoint (.safetensors from `v2p train-encoder`); needed by --encoder video")
+    p.add_argument("--observation", choices=sorted({o for obs in OBSERVATIONS.values() for o in obs}), default=None,
+                   help="what the policy sees: mlp: oracle_state (default) or observable_state; video: latent "
+                   "(default) or video (latent + robot state)")
     p.add_argument("--out", type=Path, default=None, help="run directory (default runs/train-SITE-seedK)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=positive_int, default=None, help="torch threads (capped at free cores)")
@@ -43,15 +52,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def make_env(site: str, encoder: str, encoder_checkpoint: Path | None, econ, device: str):
+def make_env(site: str, encoder: str, encoder_checkpoint: Path | None, econ, device: str,
+             observation: str | None = None):
+    """The training env of `--encoder` and `--observation` (None: the encoder's default)."""
     import gymnasium as gym
 
+    from v2p.task.dishwashing import POLICY_INPUTS
+
+    observation = observation or OBSERVATIONS[encoder][0]
+    if observation not in OBSERVATIONS[encoder]:
+        raise V2PError(f"--observation {observation} does not go with --encoder {encoder} (choose from "
+                       f"{', '.join(OBSERVATIONS[encoder])})")
     try:
         import v2p_sim  # noqa: F401  (registers V2PDishwashing-v0)
     except ImportError as exc:
         raise V2PError(f"the simulator package v2p_sim is not importable ({exc})") from None
     if encoder == "mlp":
-        return gym.make(ENV_ID, site=site, econ_config=econ)
+        return gym.make(ENV_ID, site=site, econ_config=econ, observation=observation)
     if encoder_checkpoint is None:
         raise V2PError("--encoder video needs --encoder-checkpoint PATH (train one with `v2p train-encoder`)")
     from v2p.encoders import read_encoder_metadata
@@ -59,9 +76,12 @@ def make_env(site: str, encoder: str, encoder_checkpoint: Path | None, econ, dev
 
     meta = read_encoder_metadata(encoder_checkpoint)
     frame_size = int(meta["kwargs"]["frame_size"])
-    env = gym.make(ENV_ID, site=site, econ_config=econ, image_obs=True, image_size=frame_size)
+    with_robot = observation == "video"
+    env = gym.make(ENV_ID, site=site, econ_config=econ, image_obs=True, image_size=frame_size,
+                   observation="robot_state" if with_robot else "oracle_state")  # "state" unused without the robot's
     # one frame per dish cycle: encode the decision frame held still, as every training clip starts
-    return LatentObservation(env, encoder_checkpoint, clip_span="step", device=device)
+    return LatentObservation(env, encoder_checkpoint, clip_span="step", device=device,
+                             policy_input=POLICY_INPUTS["video"] if with_robot else None)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     if args.threads is not None:
         overrides["threads"] = args.threads
     out = args.out or Path("runs") / f"train-{Path(str(args.site)).stem}-seed{args.seed}"
-    env = make_env(args.site, args.encoder, args.encoder_checkpoint, econ, args.device)
+    env = make_env(args.site, args.encoder, args.encoder_checkpoint, econ, args.device, args.observation)
     model = SAC(env, config=DISHWASHING.sac, log_dir=out, econ_cfg=econ, **overrides)
     sla = SLAConstraint(econ)
     limit = EpisodeLimit(args.episodes)
@@ -93,13 +113,14 @@ def run(args: argparse.Namespace) -> int:
     mp = marginal_product(units, hours)
     err = error_rate(errors, attempts)
     wage = implied_wage(mp, errors_per_hour=errors / hours, cfg=econ)
+    observation = args.observation or OBSERVATIONS[args.encoder][0]
     ckpt = model.save(out / "checkpoint", extra={"sla": sla.state(), "site": str(args.site),
-                                                 "encoder": args.encoder})
+                                                 "encoder": args.encoder, "observation": observation})
     result = {"mp": mp, "err_rate": err, "lambda": sla.lam, "err_target": sla.target, "implied_wage": wage,
               "wage_parity": wage_parity(wage, econ), "profit": profit_per_hour(wage, econ),
               "episodes": len(rows), "final_window": len(last), "steps": model.num_timesteps,
               "updates": model.agent.updates, "train_seconds": model.train_seconds, "site": str(args.site),
-              "encoder": args.encoder, "run_dir": str(out), "checkpoint": str(ckpt)}
+              "encoder": args.encoder, "observation": observation, "run_dir": str(out), "checkpoint": str(ckpt)}
     if args.json:
         print(json.dumps(result))
     else:

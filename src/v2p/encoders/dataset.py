@@ -43,20 +43,22 @@ class DatasetError(V2PError):
 
 @dataclass
 class FrameDataset:
-    """Rendered frames in episode order with the simulator state at each frame."""
+    """Rendered frames in episode order with the simulator state at each frame: a value of each of `aux` (the
+    auxiliary targets its heads learn; `AUX_TARGETS` unless given)."""
 
     frames: np.ndarray  # uint8 [N, H, W, 3], RGB
     episode: np.ndarray  # int64 [N], non-decreasing episode ids
     targets: dict[str, np.ndarray]  # name -> [N]: float32 (regression) or int64 (binary, classes)
     meta: dict[str, object] = field(default_factory=dict)
+    aux: tuple[AuxTarget, ...] = AUX_TARGETS
 
     def __post_init__(self) -> None:
         n = len(self.frames)
         if self.frames.ndim != 4 or self.frames.shape[-1] != 3 or self.frames.dtype != np.uint8:
             raise DatasetError(f"frames must be uint8 [N, H, W, 3], got {self.frames.dtype} {self.frames.shape}")
-        if len(self.episode) != n or any(len(self.targets.get(t.name, ())) != n for t in AUX_TARGETS):
+        if len(self.episode) != n or any(len(self.targets.get(t.name, ())) != n for t in self.aux):
             raise DatasetError(
-                f"dataset needs episode ids and targets {[t.name for t in AUX_TARGETS]} for each of {n} frames"
+                f"dataset needs episode ids and targets {[t.name for t in self.aux]} for each of {n} frames"
             )
         if n and np.any(np.diff(self.episode) < 0):
             raise DatasetError("frames must be stored in episode order")
@@ -75,10 +77,11 @@ class FrameDataset:
         path = Path(path)
         arrays = {"frames": self.frames, "episode": self.episode}
         arrays.update({f"target_{k}": v for k, v in self.targets.items()})
+        aux = [[t.name, t.kind, t.classes] for t in self.aux]
         tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
         try:
             with open(tmp, "wb") as f:
-                np.savez_compressed(f, meta=np.array(json.dumps(self.meta)), **arrays)
+                np.savez_compressed(f, meta=np.array(json.dumps(self.meta)), aux=np.array(json.dumps(aux)), **arrays)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
@@ -93,7 +96,9 @@ class FrameDataset:
         try:
             with np.load(path, allow_pickle=False) as z:
                 targets = {k.removeprefix("target_"): z[k] for k in z.files if k.startswith("target_")}
-                return cls(z["frames"], z["episode"], targets, json.loads(str(z["meta"])))
+                aux = (tuple(AuxTarget(n, k, int(c)) for n, k, c in json.loads(str(z["aux"]))) if "aux" in z.files
+                       else AUX_TARGETS)  # files written before datasets named their targets
+                return cls(z["frames"], z["episode"], targets, json.loads(str(z["meta"])), aux)
         except DatasetError as exc:
             raise DatasetError(f"{path}: {exc}") from exc
         except Exception as exc:  # noqa: BLE001 - zip/npy/json failures all mean an unreadable file

@@ -172,7 +172,7 @@ def train_encoder(
     if too_short:
         raise DatasetError(f"episodes {too_short[:5]} have fewer than {k} frames (windows_per_sequence)")
 
-    heads = AuxHeads().to(encoder.pixel_mean.device)
+    heads = AuxHeads(data.aux).to(encoder.pixel_mean.device)
     train_idx = np.concatenate([np.arange(*ranges[i]) for i in train_eps])
     heads.fit_standardisation({n: v[train_idx] for n, v in data.targets.items()})
     predictor = LatentPredictor().to(heads.reg_mean.device)
@@ -184,7 +184,7 @@ def train_encoder(
 
     encoder.train()
     for step in range(1, cfg.steps + 1):
-        clips, targets = [], {n: [] for n in data.targets}
+        clips, targets = [], {t.name: [] for t in data.aux}
         for _ in range(cfg.batch_sequences):
             s, e = ranges[train_eps[int(rng.integers(len(train_eps)))]]
             last = int(rng.integers(k - 1, e - s))  # episode frame index of the last window's end
@@ -196,7 +196,7 @@ def train_encoder(
         y = {n: torch.from_numpy(np.concatenate(v)).to(device) for n, v in targets.items()}
         z = encoder.encode_sequence(seq)  # [B, k, D]
         aux, parts = heads.loss(z.reshape(-1, LATENT_DIM), y, cfg.aux_weights)
-        cons = temporal_consistency_loss(predictor, z)
+        cons = temporal_consistency_loss(predictor, z) if cfg.consistency_weight else torch.zeros((), device=device)
         loss = aux + cfg.consistency_weight * cons
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -14,7 +14,9 @@ The encoder was trained on clips at the simulator's 10 Hz tick. What a step's cl
   the start of every training episode, rather than eight frames a whole cycle apart.
 
 Early in a clip it is padded with its first frame, as in training. The streaming encoder costs one frame's CNN per
-pushed frame.
+pushed frame. Given a `policy_input` that appends a robot state (the "video" input of
+`v2p.task.dishwashing.POLICY_INPUTS`), the observation is `policy_input.compose(latent, the Dict's "state")`, the
+very composition the policy node and the learner use: make the env with `observation="robot_state"`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import torch
 
 from v2p.encoders.base import LATENT_DIM, EncoderInputError, VideoEncoder
 from v2p.encoders.checkpoint import load_encoder
+from v2p.task.observation import PolicyInput
 
 ClipSpan = Literal["episode", "step"]
 
@@ -43,6 +46,8 @@ class LatentObservation(gym.ObservationWrapper):
         image_key: str = "image",
         frames_key: str = "frames",
         device: str | torch.device = "cpu",
+        policy_input: PolicyInput | None = None,
+        state_key: str = "state",
     ) -> None:
         super().__init__(env)
         if clip_span not in ("episode", "step"):
@@ -68,7 +73,17 @@ class LatentObservation(gym.ObservationWrapper):
                 f"env images are {image_shape} but the {encoder.kind} encoder expects {want} (H, W, RGB); "
                 f"make the env with image_size={encoder.frame_size}"
             )
-        self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(LATENT_DIM,), dtype=np.float32)
+        self.policy_input, self.state_key = policy_input, state_key
+        dim = LATENT_DIM
+        if policy_input is not None:
+            state = space.spaces.get(state_key)
+            shape = tuple(state.shape or ()) if state is not None else ()
+            if policy_input.robot_state is None or shape != (policy_input.robot_state_dim,):
+                raise EncoderInputError(
+                    f"policy_input appends {policy_input.robot_state_dim} robot-state values; the env's "
+                    f"'{state_key}' is {shape or 'missing'} (make it with observation='robot_state')")
+            dim = policy_input.dim(LATENT_DIM)
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(dim,), dtype=np.float32)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
         self.encoder.reset()  # a new episode starts a new clip
@@ -90,5 +105,7 @@ class LatentObservation(gym.ObservationWrapper):
         return self.observation(obs)
 
     def observation(self, observation: dict[str, Any]) -> np.ndarray:
-        latent = self.encoder.push(np.ascontiguousarray(observation[self.image_key]))
-        return latent[0].cpu().numpy().astype(np.float32)
+        latent = self.encoder.push(np.ascontiguousarray(observation[self.image_key]))[0].cpu().numpy()
+        if self.policy_input is None:
+            return latent.astype(np.float32)
+        return self.policy_input.compose(latent, observation[self.state_key])

@@ -1,60 +1,62 @@
-"""Measured data valuation: the counterfactual pair behind s_cust.
+"""Measured data valuation: s_cust from the counterfactual pair, its interval, and the share it may price.
 
-For each seed the same learner, budget and seed train two policies: one on the platform's data alone and one on
-the platform's plus the customer's data (from bags: both fine-tune the same platform policy, see
-`PairTrainer`). Both, and the untrained policy the robot starts from, are evaluated on the
-customer's site over the same evaluation shifts (common random numbers, so the differences are paired):
+The pair (`v2p.experiments.pair`) gives per seed the MP (clean units per hour) at the customer's site of the policy
+fine-tuned with the customer's data, of the one fine-tuned without it (same platform policy, seed, updates and
+shifts), and of the reference (the commissioning default `ACTION.safe` on the same shifts):
 
-    ΔMPL_cust  = MP(with customer data) − MP(without)          the gain the customer's data caused
-    ΔMPL_total = MP(with customer data) − MP(untrained)        the whole gain learning brought to that site
+    ΔMPL_cust  = MP(with) − MP(without)        the gain the customer's data caused
+    ΔMPL_total = MP(with) − MP(reference)      the whole gain learning brought to that site
     s_cust     = mean ΔMPL_cust / mean ΔMPL_total, clipped to [0, 1]
 
-The confidence interval is Student's t over the seeds' paired ΔMPL_cust, divided by the mean total gain.
-`v2p.experiments.honesty` holds the pair to two checks: data from another dish mix is credited, more of the
-platform's own data is not.
+The interval of s_cust is Fieller's for a ratio of paired means (`fieller_interval`): it holds the numerator's
+and the denominator's variance and their covariance over the seeds, with Student's t on n − 1 degrees of freedom;
+when the total gain is not significantly above 0 the set is unbounded and there is no interval. The share the
+episode is priced with follows the contract's rule (`v2p.economics.pricing.price_share`): the measured s_cust
+when its interval is no wider than `contract.max_share_interval`, else the contract's default share.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from statistics import mean, stdev
 
 import numpy as np
 
+from v2p.config import EconomicsConfig
+from v2p.economics.pricing import PricedShare, ShareEvidence, price_share
 from v2p.economics.spread import attribution_shares
 from v2p.errors import V2PError
-from v2p.task.dishwashing import POLICY_INPUTS
+from v2p.experiments.executor import Executor
+from v2p.experiments.pair import PairBudget, SeedMeasurement, measure_pair
+from v2p.experiments.stats import t_interval, t_quantile_95
 from v2p.task.observation import PolicyInput
 
-# Two-sided 95% Student t quantiles by degrees of freedom (scipy is not a dependency).
-_T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
-        12: 2.179, 15: 2.131, 20: 2.086, 30: 2.042}
+
+def fieller_interval(numerator: Sequence[float], denominator: Sequence[float]) -> tuple[float, float] | None:
+    """Fieller's 95% interval for mean(numerator) / mean(denominator) over paired samples (at least two), with
+    Student's t on n − 1 dof; None when the denominator's mean is not significantly nonzero (the set is then
+    unbounded)."""
+    a, b = np.asarray(numerator, np.float64), np.asarray(denominator, np.float64)
+    if a.shape != b.shape or a.size < 2:
+        raise ValueError("Fieller's interval needs paired samples, at least two")
+    n = a.size
+    cov = np.cov(np.stack([a, b]), ddof=1) / n  # the (co)variances of the two means
+    q = t_quantile_95(n - 1) ** 2
+    ma, mb = float(a.mean()), float(b.mean())
+    # (ma − θ mb)² ≤ q (v_aa − 2θ v_ab + θ² v_bb), a quadratic A θ² − 2 B θ + C ≤ 0
+    big_a = mb * mb - q * cov[1, 1]
+    big_b = ma * mb - q * cov[0, 1]
+    big_c = ma * ma - q * cov[0, 0]
+    if big_a <= 0:
+        return None
+    root = math.sqrt(max(big_b * big_b - big_a * big_c, 0.0))  # ≥ 0: θ = ma/mb always lies in the set
+    return (big_b - root) / big_a, (big_b + root) / big_a
 
 
-def t_quantile_95(dof: int) -> float:
-    if dof < 1:
-        raise ValueError("need at least two seeds for a confidence interval")
-    known = [d for d in sorted(_T95) if d <= dof]
-    return _T95[known[-1]] if dof <= 30 else 1.96
-
-
-@dataclass(frozen=True)
-class SeedMeasurement:
-    seed: int
-    mp_untrained: float
-    mp_without: float
-    mp_with: float
-
-    @property
-    def delta_mpl_cust(self) -> float:
-        return self.mp_with - self.mp_without
-
-    @property
-    def delta_mpl_total(self) -> float:
-        return self.mp_with - self.mp_untrained
+def fieller_method(seeds: int) -> str:
+    return f"Fieller 95% for a ratio of paired means over {seeds} seeds (Student t, {seeds - 1} dof)"
 
 
 @dataclass(frozen=True)
@@ -62,63 +64,95 @@ class Attribution:
     site: str
     seeds: list[SeedMeasurement]
     delta_mpl_cust: float
+    delta_mpl_cust_ci: tuple[float, float]  # Student t over the seeds' paired differences
     delta_mpl_total: float
-    s_cust: float
-    s_cust_ci: tuple[float, float] | None  # None when there was no total gain to share
-    delta_mpl_cust_ci: tuple[float, float]
+    s_cust: float  # measured
+    s_cust_ci: tuple[float, float] | None  # Fieller; None: unbounded (no significant total gain)
+    ci_method: str
+    priced: PricedShare  # the share the contract's rule prices the customer's episodes with
+
+    @property
+    def s_cust_rule(self) -> str:
+        return self.priced.rule
+
+    @property
+    def mp_spread(self) -> dict[str, float]:
+        """The seed-to-seed standard deviation of each arm's MP (units/h)."""
+        return {arm: float(np.std([getattr(s, f"mp_{arm}") for s in self.seeds], ddof=1))
+                for arm in ("without", "with")}
+
+    @property
+    def evaluation_share(self) -> float | None:
+        """The part of ΔMPL_cust's seed-to-seed variance that the evaluation shifts explain (their within-seed
+        variance over the shift count), the rest being training noise; None with one shift per seed."""
+        per_seed = [np.var([w - wo for _, wo, w in s.shift_mp], ddof=1) / len(s.shift_mp) for s in self.seeds
+                    if len(s.shift_mp) > 1]
+        total = float(np.var([s.delta_mpl_cust for s in self.seeds], ddof=1))
+        if not per_seed or total <= 0:
+            return None
+        return float(np.mean(per_seed)) / total
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "site": self.site, "delta_mpl_cust": self.delta_mpl_cust, "delta_mpl_total": self.delta_mpl_total,
-            "s_cust": self.s_cust, "s_cust_ci": None if self.s_cust_ci is None else list(self.s_cust_ci), "delta_mpl_cust_ci": list(self.delta_mpl_cust_ci),
+            "site": self.site, "delta_mpl_cust": self.delta_mpl_cust, "delta_mpl_cust_ci": list(self.delta_mpl_cust_ci),
+            "delta_mpl_total": self.delta_mpl_total, "s_cust": self.s_cust,
+            "s_cust_ci": None if self.s_cust_ci is None else list(self.s_cust_ci), "ci_method": self.ci_method,
+            "s_cust_rule": self.s_cust_rule, "s_cust_priced": self.priced.share,
+            "max_share_interval": self.priced.max_interval, "mp_spread": self.mp_spread,
+            "evaluation_share": self.evaluation_share,
             "seeds": [asdict(s) | {"delta_mpl_cust": s.delta_mpl_cust, "delta_mpl_total": s.delta_mpl_total}
                       for s in self.seeds],
         }
 
 
+def summarize(site: str, seeds: list[SeedMeasurement], econ: EconomicsConfig) -> Attribution:
+    """ΔMPL_cust with its t interval, s_cust with Fieller's, and the share the contract's rule prices with."""
+    if len(seeds) < 2:
+        raise ValueError("attribution needs at least two seeds for its intervals")
+    cust = [s.delta_mpl_cust for s in seeds]
+    total = [s.delta_mpl_total for s in seeds]
+    d_cust, d_total = float(np.mean(cust)), float(np.mean(total))
+    s_cust, _ = attribution_shares(d_cust, d_total)
+    ci = fieller_interval(cust, total)
+    method = fieller_method(len(seeds))
+    evidence = ShareEvidence(s_cust, "measured", ci, method if ci is not None else
+                             f"{method}: unbounded, the total gain is not significantly above 0")
+    return Attribution(site, list(seeds), d_cust, t_interval(cust), d_total, s_cust, ci, method,
+                       price_share(evidence, econ.contract))
+
+
 def report_lines(a: Attribution) -> list[str]:
-    """The printed report of a pair: a row per seed, then ΔMPL_cust and ΔMPL_total, then s_cust."""
-    rows = [f"{'seed':>5}{'MP untrained':>14}{'MP without':>12}{'MP with':>10}{'ΔMPL_cust':>11}{'ΔMPL_total':>12}"]
-    rows += [f"{s.seed:>5}{s.mp_untrained:>14.1f}{s.mp_without:>12.1f}{s.mp_with:>10.1f}{s.delta_mpl_cust:>11.1f}"
+    """The printed report: a row per seed, ΔMPL_cust and ΔMPL_total, s_cust with its interval and method, and the
+    rule that prices the customer's episodes."""
+    rows = [f"{'seed':>5}{'MP reference':>14}{'MP without':>12}{'MP with':>10}{'ΔMPL_cust':>11}{'ΔMPL_total':>12}"]
+    rows += [f"{s.seed:>5}{s.mp_reference:>14.1f}{s.mp_without:>12.1f}{s.mp_with:>10.1f}{s.delta_mpl_cust:>11.1f}"
              f"{s.delta_mpl_total:>12.1f}" for s in a.seeds]
     low, high = a.delta_mpl_cust_ci
-    rows.append(f"ΔMPL_cust {a.delta_mpl_cust:.1f} units/h (95% CI {low:.1f} .. {high:.1f}); "
-                f"ΔMPL_total {a.delta_mpl_total:.1f} units/h")
-    rows.append(f"s_cust {a.s_cust:.1%} " + ("(no total gain: nothing to share)" if a.s_cust_ci is None
-                                              else f"(95% CI {a.s_cust_ci[0]:.1%} .. {a.s_cust_ci[1]:.1%})"))
+    spread = a.mp_spread
+    rows.append(f"ΔMPL_cust {a.delta_mpl_cust:.1f} units/h (95% CI {low:.1f} .. {high:.1f}, Student t); "
+                f"ΔMPL_total {a.delta_mpl_total:.1f} units/h; MP spread between seeds (sd) without "
+                f"{spread['without']:.1f}, with {spread['with']:.1f}")
+    ci = ("unbounded: no significant total gain" if a.s_cust_ci is None
+          else f"95% CI {a.s_cust_ci[0]:.1%} .. {a.s_cust_ci[1]:.1%}")
+    rows.append(f"s_cust {a.s_cust:.1%} ({ci}; {a.ci_method})")
+    p = a.priced
+    rule = (f"the measured share (interval within the contract's {p.max_interval:.0%})" if p.rule == "measured"
+            else f"the contract's default share ({p.method})")
+    rows.append(f"priced at s_cust {p.share:.1%}: {rule}")
     return rows
 
 
-def summarize(site: str, seeds: list[SeedMeasurement]) -> Attribution:
-    cust = [s.delta_mpl_cust for s in seeds]
-    total = [s.delta_mpl_total for s in seeds]
-    d_cust, d_total = mean(cust), mean(total)
-    half = t_quantile_95(len(seeds) - 1) * stdev(cust) / math.sqrt(len(seeds))
-    s_cust, _ = attribution_shares(d_cust, d_total)
-    ci = ((d_cust - half) / d_total, (d_cust + half) / d_total) if d_total > 0 else None
-    return Attribution(site, seeds, d_cust, d_total, s_cust, ci, (d_cust - half, d_cust + half))
+def measure_attribution(site: str, platform_bags: Sequence[Path | str], customer_bags: Sequence[Path | str],
+                        work_dir: Path | str, econ: EconomicsConfig, budget: PairBudget = PairBudget(),
+                        executor: Executor | None = None, policy_input: PolicyInput | None = None,
+                        log: Callable[[str], None] = lambda _: None) -> Attribution:
+    """The counterfactual pair from recorded bags, evaluated at the customer's `site`, summarised and priced."""
+    seeds, _ = measure_pair({"customer": (site, customer_bags)}, platform_bags, work_dir, econ, budget, executor,
+                            policy_input, log=log)
+    return summarize(site, seeds["customer"], econ)
 
 
-TrainFn = Callable[[list, int], object]  # (bag folders, seed) -> policy
-EvalFn = Callable[[object | None, int], float]  # (policy or None for untrained, seed) -> MP at the customer's site
-
-
-def counterfactual_attribution(
-    site: str, platform_bags: list, customer_bags: list, seeds: list[int], train: TrainFn, evaluate: EvalFn
-) -> Attribution:
-    """Train with and without the customer's data from the same seeds and budget; evaluate paired."""
-    if len(seeds) < 2:
-        raise ValueError("attribution needs at least two seeds for its confidence interval")
-    measured = []
-    for seed in seeds:
-        without = train(list(platform_bags), seed)
-        with_customer = train(list(platform_bags) + list(customer_bags), seed)
-        measured.append(SeedMeasurement(seed, evaluate(None, seed), evaluate(without, seed),
-                                        evaluate(with_customer, seed)))
-    return summarize(site, measured)
-
-
-# ---- the real pair: SAC trained from recorded bags, evaluated in the simulator ----
+# ---- the novelty of one data set against another (the online estimator's feature) ----
 
 def bag_folders_transitions(folders: list, econ: object, policy_input: PolicyInput) -> np.ndarray:
     """All observations the closed bags under `folders` hold (for the novelty of one data set against another)."""
@@ -140,98 +174,3 @@ def data_novelty(reference: np.ndarray, data: np.ndarray, seed: int = 0) -> floa
     estimator = NoveltyEstimator(reference.shape[1], seed=seed)
     estimator.observe(reference)
     return float(np.mean(estimator.score(data)))
-
-
-def evaluate_mp(policy: object | None, site: str, episodes: int, seed: int, obs_dim: int | None = None) -> float:
-    """MP (clean units per simulated hour) of a deterministic policy over `episodes` shifts seeded seed…seed+n−1.
-
-    `policy` is a SAC model, or None for the untrained policy the robot starts from (a fresh SAC from `seed`).
-    """
-    import gymnasium as gym
-
-    import v2p_sim  # noqa: F401  (registers the env)
-    from v2p.rl import SAC, SACConfig
-
-    env = gym.make("V2PDishwashing-v0", site=site)
-    try:
-        if policy is None:
-            policy = SAC(None, config=SACConfig(seed=seed, threads=1, buffer_size=1),
-                         observation_space=env.observation_space, action_space=env.action_space)
-        units, hours = 0, 0.0
-        for i in range(episodes):
-            obs, info = env.reset(seed=10_000 + seed * 100 + i)
-            done = False
-            while not done:
-                action, _ = policy.predict(obs, deterministic=True)
-                obs, _, terminated, truncated, info = env.step(action)
-                done = terminated or truncated
-            units += int(info["units"])
-            hours += float(info["sim_time_s"]) / 3600.0
-        return units / hours
-    finally:
-        env.close()
-
-
-class PairTrainer:
-    """The training side of the pair, as the product learns: per seed the platform's policy (`steps` SAC updates on
-    the platform's bags, state observations from /sim/state so that no encoder choice enters the measurement), then
-    fine-tunings of that same policy by `steps` more updates on a given set of bags. Starting every arm from the
-    same weights keeps the pair's difference about the data, not about two independent trainings drifting apart.
-    Each fit is made once per trainer (never taken from a folder another run left) and reused when asked again."""
-
-    def __init__(self, platform_bags: list, steps: int, work_dir: Path | str, econ: object) -> None:
-        self.platform_bags = [str(b) for b in platform_bags]
-        self.steps = int(steps)
-        self.work = Path(work_dir)
-        self.econ = econ
-        self._platform: dict[int, Path] = {}  # seed -> folder of the platform policy's versions
-        self._arms: dict[tuple[tuple[str, ...], int], object] = {}  # (bags, seed) -> fine-tuned SAC
-
-    def _fit(self, bags: list[str], out: Path, seed: int, resume: bool) -> str:
-        from dataclasses import replace
-
-        from v2p.learning import learn
-        from v2p.task.dishwashing import DISHWASHING
-
-        sac = replace(DISHWASHING.sac, seed=seed, threads=1)
-        report = learn(bags, out, self.steps, self.econ, sac_config=sac,
-                       policy_input=POLICY_INPUTS["oracle_state"], resume=resume)
-        return str(report.checkpoint)
-
-    def __call__(self, bags: list, seed: int) -> object:
-        """The platform's policy for `seed`, fine-tuned on `bags` (the platform's alone: the "without" arm)."""
-        import shutil
-
-        from v2p.learning import CheckpointVersions
-        from v2p.rl import SAC
-
-        key = (tuple(str(b) for b in bags), seed)
-        if key in self._arms:
-            return self._arms[key]
-        if seed not in self._platform:
-            base = self.work / f"seed{seed}_platform"
-            shutil.rmtree(base, ignore_errors=True)
-            self._fit(self.platform_bags, base, seed, resume=False)
-            self._platform[seed] = base
-        others = sum(1 for bags_, seed_ in self._arms if seed_ == seed and list(bags_) != self.platform_bags)
-        name = "without" if list(key[0]) == self.platform_bags else "with" + (str(others + 1) if others else "")
-        arm = self.work / f"seed{seed}_{name}"
-        shutil.rmtree(arm, ignore_errors=True)
-        arm.mkdir(parents=True)
-        CheckpointVersions(self._platform[seed]).copy_latest_to(arm)
-        self._arms[key] = SAC.load(self._fit(list(key[0]), arm, seed, resume=True), threads=1)
-        return self._arms[key]
-
-
-def measure_attribution(
-    site: str, platform_bags: list, customer_bags: list, seeds: list[int], steps: int, eval_episodes: int,
-    work_dir: object, econ: object,
-) -> Attribution:
-    """The counterfactual pair from recorded bags (`PairTrainer`), evaluated on `site` over `eval_episodes`
-    shifts per policy and seed."""
-    train = PairTrainer(platform_bags, steps, work_dir, econ)
-
-    def evaluate(policy: object | None, seed: int) -> float:
-        return evaluate_mp(policy, site, eval_episodes, seed)
-
-    return counterfactual_attribution(site, platform_bags, customer_bags, seeds, train, evaluate)

@@ -1,114 +1,123 @@
 """The attribution honesty check: does the measured s_cust tell data that teaches apart from data that does not?
 
-Two counterfactual pairs, trained as `measure_attribution` trains one (`PairTrainer`), from one platform data set:
+For each pair of sites (`SCENARIOS`: the demo's own, `default` platform and `customer_bistro` customer; and a
+clear-cut one, `scullery` plates only against `glass_bar` glasses only) three data sets are recorded like the
+demo's (`v2p.experiments.pair_data`), on distinct shifts: the platform's, a customer's at the customer's site, and a
+customer's at the platform's own site. One pair (`v2p.experiments.pair.measure_pair`, the same seeds, platform
+policy and "without" arm for both customers) then measures:
 
-- **different mix**: the customer's data comes from a site whose dish mix and best operating point the platform's
-  data never shows (`glass_bar`: glasses only, best at full speed; the platform's `scullery`: plates only, best at
-  about half speed). The customer's data teaches the policy something, so ΔMPL_cust must be measurably above 0:
-  its confidence interval lies above 0.
-- **same site**: the customer's data is more shifts of the platform's own site. It repeats what the platform
-  already knows, so the confidence interval of ΔMPL_cust must contain 0.
-
-All data sets are recorded with uniform exploration (`record_shifts`), on distinct shifts. Both pairs share their
-"without" arm (the platform's policy fine-tuned on the platform's data alone, evaluated on each site), so a seed
-costs four fits, not six; seeds run in parallel worker processes.
+- **different mix**: the customer's data from the other site, evaluated there. It teaches what the platform's data
+  never shows, so ΔMPL_cust must be measurably above 0: its 95% interval lies above 0.
+- **same site**: more shifts of the platform's own site, evaluated there. They repeat what the platform already
+  knows, so the interval of ΔMPL_cust must contain 0, and the null must be precise: s_cust's interval no wider
+  than the contract's `max_share_interval` (±15 pp by default). An estimator too noisy to credit anything fails.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from v2p.config import EconomicsConfig
-from v2p.experiments.attribution import Attribution, PairTrainer, SeedMeasurement, evaluate_mp, summarize
-from v2p.experiments.recording import record_shifts
+from v2p.experiments.attribution import Attribution, summarize
+from v2p.experiments.executor import Executor, LocalExecutor
+from v2p.experiments.pair import PairBudget, measure_pair
+from v2p.experiments.pair_data import DataSet, record_many
+from v2p.task.observation import PolicyInput
 
-PLATFORM_SITE = "scullery"
-CUSTOMER_SITE = "glass_bar"
-# First episode seeds of the three data sets: far apart, so no shift repeats across them.
+SCENARIOS = {"demo": ("default", "customer_bistro"), "clear_cut": ("scullery", "glass_bar")}  # platform, customer
+# First shift seeds of the three data sets: far apart, so no shift repeats across them (nor the pair's evaluation).
 PLATFORM_SEED, SAME_SITE_SEED, CUSTOMER_SEED = 1, 1001, 2001
 
 
 @dataclass(frozen=True)
 class HonestyBudget:
-    platform_shifts: int = 48  # the platform's data set: twice a customer's, so that more of the same adds little
-    customer_shifts: int = 24  # each customer data set (other site, same site)
-    seeds: int = 4             # seeds of each counterfactual pair
-    steps: int = 2500          # SAC updates per fit (platform policy, then each fine-tuning)
-    eval_episodes: int = 2     # evaluation shifts per policy and seed
+    platform_shifts: int = 26  # the platform's data set (the demo's platform phase)
+    customer_shifts: int = 16  # each customer data set (the demo's customer phase)
+    pair: PairBudget = field(default_factory=PairBudget)
 
 
 @dataclass(frozen=True)
-class HonestyCheck:
-    different_mix: Attribution  # customer data from CUSTOMER_SITE, evaluated there
-    same_site: Attribution      # customer data from the platform's own site, evaluated there
+class ScenarioCheck:
+    platform_site: str
+    customer_site: str
+    different_mix: Attribution  # customer data from customer_site, evaluated there
+    same_site: Attribution  # customer data from the platform's own site, evaluated there
 
     @property
     def different_mix_detected(self) -> bool:
-        """The customer's data from another dish mix measurably raised MP: ΔMPL_cust's CI lies above 0."""
+        """The customer's data from another dish mix measurably raised MP: ΔMPL_cust's interval lies above 0."""
         return self.different_mix.delta_mpl_cust_ci[0] > 0
 
     @property
     def same_site_null(self) -> bool:
-        """More of the platform's own data was not credited: ΔMPL_cust's CI contains 0."""
+        """More of the platform's own data was not credited: ΔMPL_cust's interval contains 0."""
         low, high = self.same_site.delta_mpl_cust_ci
         return low <= 0 <= high
 
     @property
+    def same_site_precise(self) -> bool:
+        """The null was measured, not drowned in noise: s_cust's interval is no wider than the contract's limit."""
+        ci = self.same_site.s_cust_ci
+        return ci is not None and ci[1] - ci[0] <= self.same_site.priced.max_interval
+
+    @property
     def passed(self) -> bool:
-        return self.different_mix_detected and self.same_site_null
+        return self.different_mix_detected and self.same_site_null and self.same_site_precise
 
     def as_dict(self) -> dict[str, object]:
-        return {"different_mix": self.different_mix.as_dict(), "same_site": self.same_site.as_dict(),
+        return {"platform_site": self.platform_site, "customer_site": self.customer_site,
+                "different_mix": self.different_mix.as_dict(), "same_site": self.same_site.as_dict(),
                 "different_mix_detected": self.different_mix_detected, "same_site_null": self.same_site_null,
-                "passed": self.passed}
+                "same_site_precise": self.same_site_precise, "passed": self.passed}
 
 
-def _record(args: tuple[str, str, int, int]) -> str:
-    folder, site, shifts, seed = args
-    return str(record_shifts(folder, site, shifts, seed))
+@dataclass(frozen=True)
+class HonestyCheck:
+    scenarios: dict[str, ScenarioCheck]
+
+    @property
+    def passed(self) -> bool:
+        return all(s.passed for s in self.scenarios.values())
+
+    def as_dict(self) -> dict[str, object]:
+        return {"scenarios": {k: v.as_dict() for k, v in self.scenarios.items()}, "passed": self.passed}
 
 
-def _measure_seed(args: tuple[int, Path, HonestyBudget, Path, EconomicsConfig]
-                  ) -> tuple[SeedMeasurement, SeedMeasurement]:
-    """One seed of both pairs: (different mix, same site)."""
-    seed, bags, budget, work, econ = args
-    platform, customer, same_site = (str(bags / name) for name in ("platform", "customer", "same_site"))
-    train = PairTrainer([platform], budget.steps, work, econ)
-    without = train([platform], seed)
-
-    def measured(site: str, with_customer: object) -> SeedMeasurement:
-        return SeedMeasurement(seed, *(evaluate_mp(policy, site, budget.eval_episodes, seed)
-                                       for policy in (None, without, with_customer)))
-
-    return (measured(CUSTOMER_SITE, train([platform, customer], seed)),
-            measured(PLATFORM_SITE, train([platform, same_site], seed)))
+def datasets(work: Path, scenario: str, budget: HonestyBudget) -> dict[str, DataSet]:
+    """The three data sets of a scenario, under work/bags/<scenario>/."""
+    platform_site, customer_site = SCENARIOS[scenario]
+    root = work / "bags" / scenario
+    return {"platform": DataSet(str(root / "platform"), platform_site, budget.platform_shifts, PLATFORM_SEED),
+            "same_site": DataSet(str(root / "same_site"), platform_site, budget.customer_shifts, SAME_SITE_SEED),
+            "customer": DataSet(str(root / "customer"), customer_site, budget.customer_shifts, CUSTOMER_SEED)}
 
 
 def check_attribution_honesty(
-    work_dir: Path | str, econ: EconomicsConfig, budget: HonestyBudget = HonestyBudget(), workers: int = 2,
-    log: Callable[[str], None] = lambda _: None,
+    work_dir: Path | str, econ: EconomicsConfig, budget: HonestyBudget = HonestyBudget(),
+    scenarios: tuple[str, ...] = tuple(SCENARIOS), executor: Executor | None = None,
+    policy_input: PolicyInput | None = None, log: Callable[[str], None] = lambda _: None,
 ) -> HonestyCheck:
-    """Record the three data sets under `work_dir`, then measure both pairs; see the module's docstring."""
-    if budget.seeds < 2:
-        raise ValueError(f"the honesty check needs at least two seeds, got {budget.seeds}")
+    """Record each scenario's data sets under `work_dir`, then measure its pair; see the module's docstring."""
+    unknown = [s for s in scenarios if s not in SCENARIOS]
+    if unknown or not scenarios:
+        raise ValueError(f"unknown honesty scenarios {unknown} (known: {', '.join(SCENARIOS)})")
     work = Path(work_dir)
-    bags = work / "bags"
-    datasets = {"platform": (PLATFORM_SITE, PLATFORM_SEED, budget.platform_shifts),
-                "same_site": (PLATFORM_SITE, SAME_SITE_SEED, budget.customer_shifts),
-                "customer": (CUSTOMER_SITE, CUSTOMER_SEED, budget.customer_shifts)}
-    seeds = list(range(budget.seeds))
-    # spawn: torch and PyBullet must not inherit a forked parent's threads or physics clients
-    with ProcessPoolExecutor(max_workers=max(1, int(workers)), mp_context=mp.get_context("spawn")) as pool:
-        log(f"recording uniform-exploration shifts: {budget.platform_shifts} of the platform's, "
-            f"{budget.customer_shifts} for each customer data set")
-        for bag in pool.map(_record, [(str(bags / name), site, shifts, seed)
-                                      for name, (site, seed, shifts) in datasets.items()]):
-            log(f"recorded {bag}")
-        log(f"measuring both pairs over {budget.seeds} seeds, {budget.steps} updates per fit")
-        per_seed = list(pool.map(_measure_seed, [(seed, bags, budget, work / "pairs", econ) for seed in seeds]))
-    return HonestyCheck(summarize(CUSTOMER_SITE, [d for d, _ in per_seed]),
-                        summarize(PLATFORM_SITE, [s for _, s in per_seed]))
+    executor = executor or LocalExecutor(1)
+    data = {s: datasets(work, s, budget) for s in scenarios}
+    log(f"recording {budget.platform_shifts} platform shifts and {budget.customer_shifts} per customer data set "
+        f"for {', '.join(scenarios)}")
+    record_many([d for sets in data.values() for d in sets.values()], executor)
+    checks = {}
+    for scenario, sets in data.items():
+        platform_site, customer_site = SCENARIOS[scenario]
+        log(f"{scenario}: platform {platform_site}, customer {customer_site}")
+        seeds, _ = measure_pair({"different_mix": (customer_site, [sets["customer"].folder]),
+                                 "same_site": (platform_site, [sets["same_site"].folder])},
+                                [sets["platform"].folder], work / "pairs" / scenario, econ, budget.pair, executor,
+                                policy_input, log=log)
+        checks[scenario] = ScenarioCheck(platform_site, customer_site,
+                                         summarize(customer_site, seeds["different_mix"], econ),
+                                         summarize(platform_site, seeds["same_site"], econ))
+    return HonestyCheck(checks)

@@ -1,10 +1,11 @@
 """Shifts of the simulator written straight to a rosbag2 recording, without a ROS graph.
 
 The bag holds what the learner reads from a lockstep sim stack's recording, in the order the graph publishes it:
-per shift an `episode_start` event, then per dish cycle the state on /sim/state, the action on /policy/action, the
-cycle's end on /clock and its events on /sim/events, and an `episode_end` event. Use it for data sets whose
-behaviour policy is not a SAC (uniform exploration, a fixed operating point) and for tests of what is learned
-from bags; the sim stack (`launch/sim.launch.yaml`) records the same topics through DDS.
+per shift an `episode_start` event, then per dish cycle the robot's own state on /robot/state and the whole state
+on /sim/state, the action on /policy/action, the cycle's end on /clock and its events on /sim/events, and an
+`episode_end` event. Use it for data sets whose behaviour policy is not a SAC (uniform exploration, a fixed
+operating point) and for tests of what is learned from bags; the sim stack (`launch/sim.launch.yaml`) records the
+same topics through DDS.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from typing import Any
 import numpy as np
 
 from v2p.task import topics
-from v2p.task.dishwashing import EVENTS
+from v2p.task.dishwashing import EVENTS, STATE
 from v2p.task.events import SimEvent
 
 Behaviour = Callable[[np.ndarray, np.random.Generator], tuple[float, float]]  # (state, rng) -> (speed, care)
 
-TOPIC_TYPES = {topics.SIM_STATE: "std_msgs/msg/Float32MultiArray", topics.ACTION: "std_msgs/msg/Float32MultiArray",
+TOPIC_TYPES = {topics.ROBOT_STATE: "std_msgs/msg/Float32MultiArray", topics.SIM_STATE: "std_msgs/msg/Float32MultiArray",
+               topics.ACTION: "std_msgs/msg/Float32MultiArray",
                topics.SIM_EVENTS: "std_msgs/msg/Float64MultiArray", topics.CLOCK: "rosgraph_msgs/msg/Clock"}
 
 
@@ -53,6 +55,7 @@ def record_shifts(folder: Path | str, site: str, episodes: int, seed: int, behav
             raise ValueError(f"shift_hours must lie in (0, 24], got {shift_hours!r}")
         workcell.shift_hours = float(shift_hours)
     stamp_ns, offset_s = 0, 0.0
+    robot_fields = list(STATE.view("robot_state"))
     try:
         with BagWriter(folder) as writer:
             for topic, msgtype in TOPIC_TYPES.items():
@@ -77,6 +80,8 @@ def record_shifts(folder: Path | str, site: str, episodes: int, seed: int, behav
                 event(SimEvent(episode, "episode_start", offset_s, episode_hours=workcell.shift_hours))
                 while not workcell.shift_done:
                     state = workcell.state_vector()
+                    write(topics.ROBOT_STATE, F32(layout=Layout(dim=[], data_offset=0),
+                                                 data=state[robot_fields].astype(np.float32)))
                     write(topics.SIM_STATE, F32(layout=Layout(dim=[], data_offset=0), data=state.astype(np.float32)))
                     speed, care = behaviour(state, rng)
                     write(topics.ACTION, F32(layout=Layout(dim=[], data_offset=0),

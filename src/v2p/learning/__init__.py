@@ -4,7 +4,9 @@
   `Transitions`, `TransitionStream`, `align_transitions`).
 - `v2p.learning.bag_records`: the messages of a bag that the alignment reads (`bag_records`, `transitions_from_bag`).
 - `v2p.learning.versions`: the checkpoint-versions layout (`update_<N>/` + the atomic `latest` symlink):
-  `CheckpointVersions`, `resolve_checkpoint`.
+  `CheckpointVersions`, `resolve_checkpoint`, a version's `content_hash`.
+- `v2p.learning.announcement`: what /learner/checkpoint carries (path, content hash, episodes, bags), its codec and
+  the checks before a follower loads one (`verified_checkpoint`).
 - `v2p.learning.learner`: the bag learner (`BagLearner`, `learn`, `LearnReport`) and its logger "v2p.learning"
   (`print_log` prints it).
 """

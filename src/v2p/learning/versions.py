@@ -3,11 +3,13 @@ directories, N the updates they hold, never rewritten) and the symlink `latest`,
 
 A reader of `latest` sees the previous or the new version, never one being written, and a crash mid-save leaves the
 versions before it intact. The learner writes through `CheckpointVersions.save`; the policy node resolves what a
-user names with `resolve_checkpoint`; the demo and the attribution pair ask `CheckpointVersions.latest`.
+user names with `resolve_checkpoint`; the demo and the attribution pair ask `CheckpointVersions.latest`. A version's
+`content_hash` is what its announcement carries and what a policy node checks before loading it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Callable
@@ -17,6 +19,7 @@ from v2p.errors import V2PError
 
 VERSION_PREFIX = "update_"
 LATEST = "latest"
+_CONTENT = b"v2p-checkpoint-content/1\0"  # the hash's domain: changes if what it covers ever changes
 
 
 def is_checkpoint(path: Path) -> bool:
@@ -32,6 +35,28 @@ def resolve_checkpoint(path: Path | str) -> Path:
     if not is_checkpoint(p) and (p / LATEST).is_dir():
         p = p / LATEST
     return p.resolve()
+
+
+def content_hash(version: Path | str) -> str:
+    """SHA-256 (hex) over one checkpoint directory: each file's path inside it, size and bytes, in path order.
+
+    V2PError unless `version` is a folder holding only regular files and folders: a symlink inside could point at
+    anything, so a checkpoint with one has no content hash (and is never loaded on an announcement)."""
+    root = Path(version).resolve()
+    if not root.is_dir():
+        raise V2PError(f"{root}: not a checkpoint directory")
+    digest = hashlib.sha256(_CONTENT)
+    for path in sorted(root.rglob("*"), key=lambda p: p.relative_to(root).as_posix()):
+        name = path.relative_to(root).as_posix()
+        if path.is_symlink() or not (path.is_file() or path.is_dir()):
+            raise V2PError(f"{root}: {name} is not a regular file (a checkpoint holds files and folders only)")
+        if path.is_dir():
+            continue
+        digest.update(name.encode() + b"\0" + path.stat().st_size.to_bytes(8, "little"))
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+    return digest.hexdigest()
 
 
 class CheckpointVersions:

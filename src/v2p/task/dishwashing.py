@@ -1,4 +1,5 @@
-"""The dishwashing task: its dishes, its action (speed, care), its error kinds, its state layout, its SAC preset.
+"""The dishwashing task: its dishes, its action (speed, care), its error kinds, its state layout (and the robot's
+own part of it), what the policy may act on (`POLICY_INPUTS`), its SAC preset.
 
 The simulator (`v2p_sim`), the nodes, the learners and the experiments import these; none restates them.
 """
@@ -13,7 +14,8 @@ from v2p.task.action import ActionSpec
 from v2p.task.base import Cell
 from v2p.task.events import EventVocabulary
 from v2p.task import topics
-from v2p.task.observation import ObservationField, ObservationLayout, PolicyInput
+from v2p.task.observation import (OBSERVABLE_SOURCES, ROBOT_SOURCES, SOURCES, ObservationField, ObservationLayout,
+                                  PolicyInput)
 
 DISH_TYPES = ("plate", "bowl", "glass")
 ERROR_KINDS = ("dropped", "broken", "dirty", "misplaced")  # detected from the physics (v2p_sim.workcell)
@@ -40,12 +42,33 @@ STATE = ObservationLayout((
     _F("shift_mp", 0.0, 10.0, "bookkeeping", "running MP of this shift (clean dishes per sim hour / 100)"),
     _F("last_speed", 0.0, 1.0, "proprioception", "speed of the previous cycle"),
     _F("last_care", 0.0, 1.0, "proprioception", "care of the previous cycle"),
+    # appended, so the fields above keep their indices
+    _F("dish_soil_shown", 0.0, 1.0, "camera",
+       "the soil the camera shows on the next dish: its tint's share of the soil colour, min(1, 1.5 * dirt) with the "
+       "dirt to two decimals (render_rgb's tint)"),
+    _F("lift_load_n", 0.0, 20.0, "proprioception",
+       "load the suction cup felt once it had lifted the previous dish (N, the seal's low-passed pull; 0 when it "
+       "held none)"),
 ))
+# What the robot knows of itself (its sensors, its commands, its counts and clock): /robot/state, published by the
+# sim node before each /sim/state, and on a robot by its driver.
+ROBOT_STATE = STATE.select(ROBOT_SOURCES)
 
 # What the policy may act on, by mode: the same live (policy node) and recorded (the learner reads bags by it).
+DEFAULT_OBSERVATION = "video"
 POLICY_INPUTS = {
-    "latent": PolicyInput(topics.LATENT),  # the encoder's latent
-    "oracle_state": PolicyInput(topics.SIM_STATE),  # the simulator's whole state, privileged: for comparison only
+    "video": PolicyInput(
+        topics.LATENT, robot_state=topics.ROBOT_STATE, robot_state_dim=ROBOT_STATE.dim, sources=OBSERVABLE_SOURCES,
+        doc="the video encoder's latent of the camera frames, then the newest /robot/state: only what a robot senses"),
+    "latent": PolicyInput(
+        topics.LATENT, sources=SOURCES,
+        doc="the encoder's latent alone; with encoder:=mlp it encodes the whole /sim/state: privileged"),
+    "observable_state": PolicyInput(
+        topics.SIM_STATE, fields=STATE.positions(OBSERVABLE_SOURCES), sources=OBSERVABLE_SOURCES,
+        doc="the /sim/state fields a robot could sense (camera, proprioception, bookkeeping), exactly"),
+    "oracle_state": PolicyInput(
+        topics.SIM_STATE, sources=SOURCES,
+        doc="the simulator's whole state, with each dish's exact mass, friction and dirt: privileged, for comparison"),
 }
 
 # The learner's preset (`v2p train`, the learner node, `v2p learn` and the attribution pair start from it; change it

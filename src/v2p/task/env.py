@@ -1,10 +1,13 @@
 """`TaskEnv`: any task's simulated workcell as a gymnasium environment; one step is one work cycle.
 
-Action: the task's ActionSpec as a Box. Observation: the cell's state vector (the task's observation layout), or
-with `image_obs=True` a Dict {"state", "image"} adding a camera frame. Reward: the cycle's reward in parts
-(`v2p.economics.reward`: its value, its time at the going rate ρ, its errors under the SLA multiplier λ), priced
-with the env's current ρ, λ and e*; `info` carries the parts and the weights, so a learner can store the parts
-and price them later with newer weights. A shift's rewards sum to ŵ_r − energy − ρ − λ·(err − e*). An episode
+Action: the task's ActionSpec as a Box. Observation: a view of the cell's state vector (`observation`, one of
+`v2p.task.observation.STATE_VIEWS`: "oracle_state", the whole layout, by default; "observable_state", what a robot
+can sense; "robot_state", its own proprioception and bookkeeping), or with `image_obs=True` a Dict {"state",
+"image"} adding a camera frame (pixels + robot state: `image_obs=True, observation="robot_state"` through
+`v2p.encoders.wrappers.LatentObservation(..., policy_input=POLICY_INPUTS["video"])`). Reward: the cycle's reward
+in parts (`v2p.economics.reward`: its value, its time at the going rate ρ, its errors under the SLA multiplier
+λ), priced with the env's current ρ, λ and e*; `info` carries the parts and the weights, so a learner can store
+the parts and price them later with newer weights. A shift's rewards sum to ŵ_r − energy − ρ − λ·(err − e*). An episode
 is a shift.
 """
 
@@ -34,6 +37,7 @@ class TaskEnv(gym.Env):
         render_mode: str | None = None,
         image_obs: bool = False,
         image_size: int = 64,
+        observation: str = "oracle_state",
         econ_config: EconomicsConfig | None = None,
         lagrange_multiplier: float = 0.0,
         sla_target: float | None = None,
@@ -43,6 +47,7 @@ class TaskEnv(gym.Env):
         if not 8 <= int(image_size) <= 512:
             raise ValueError(f"image_size must lie in [8, 512], got {image_size!r}")
         self.task = task
+        self.state_fields = list(task.observation.view(observation))  # ValueError names the views
         self.render_mode = render_mode
         self.image_obs = bool(image_obs)
         self.image_size = int(image_size)
@@ -62,7 +67,8 @@ class TaskEnv(gym.Env):
         self.shift_hours = float(self.workcell.shift_hours)
         self.action_space = spaces.Box(task.action.low_array, task.action.high_array, dtype=np.float32)
         layout = task.observation
-        state = spaces.Box(layout.low, layout.high, shape=(layout.dim,), dtype=np.float32)
+        low, high = layout.low[self.state_fields], layout.high[self.state_fields]
+        state = spaces.Box(low, high, shape=(len(self.state_fields),), dtype=np.float32)
         if self.image_obs:
             image = spaces.Box(0, 255, shape=(self.image_size, self.image_size, 3), dtype=np.uint8)
             self.observation_space = spaces.Dict({"state": state, "image": image})
@@ -122,7 +128,7 @@ class TaskEnv(gym.Env):
 
     # -------------------------------------------------------------- helpers
     def _obs(self) -> Any:
-        state = self.workcell.state_vector()
+        state = self.workcell.state_vector()[self.state_fields]
         if self.image_obs:
             return {"state": state, "image": self.workcell.render_rgb(self.image_size)}
         return state

@@ -1,8 +1,11 @@
-"""The observation layout: one documented list of fields, each tagged with where a robot would get it.
+"""The observation layout: one documented list of fields, each tagged with where a robot would get it, and
+`PolicyInput`, what the policy acts on (the same live and from bags).
 
 Sources say what a real robot can know: `camera` (visible in its camera frames), `proprioception` (its own
 sensors and the commands it sent), `bookkeeping` (its own counts and clock) and `simulator` (ground truth only a
 simulator has, e.g. a dish's exact mass: allowed only in the `oracle_state` mode, used for comparison).
+`STATE_VIEWS` names the sub-layouts by the sources they keep: `robot_state` (what the robot knows of itself, the
+/robot/state topic), `observable_state` (all a robot can sense) and `oracle_state` (everything).
 """
 
 from __future__ import annotations
@@ -13,6 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 
 SOURCES = ("camera", "proprioception", "bookkeeping", "simulator")
+ROBOT_SOURCES = ("proprioception", "bookkeeping")  # what the robot knows of itself, without its camera
+OBSERVABLE_SOURCES = ("camera", *ROBOT_SOURCES)  # all a robot can sense: everything but the simulator's truth
+# The views of a state vector by name: the sources each keeps.
+STATE_VIEWS = {"robot_state": ROBOT_SOURCES, "observable_state": OBSERVABLE_SOURCES, "oracle_state": SOURCES}
 
 
 @dataclass(frozen=True)
@@ -70,11 +77,21 @@ class ObservationLayout:
 
     def select(self, sources: Iterable[str]) -> ObservationLayout:
         """The sub-layout of the fields from these sources, in order."""
+        return ObservationLayout(tuple(self.fields[i] for i in self.positions(sources)))
+
+    def positions(self, sources: Iterable[str]) -> tuple[int, ...]:
+        """The indices of the fields from these sources, in order (what `select` keeps)."""
         wanted = set(sources)
         unknown = wanted - set(SOURCES)
         if unknown:
             raise ValueError(f"unknown observation sources {sorted(unknown)} (known: {', '.join(SOURCES)})")
-        return ObservationLayout(tuple(f for f in self.fields if f.source in wanted))
+        return tuple(i for i, f in enumerate(self.fields) if f.source in wanted)
+
+    def view(self, name: str) -> tuple[int, ...]:
+        """The indices of the named view of `STATE_VIEWS`; ValueError names the views."""
+        if name not in STATE_VIEWS:
+            raise ValueError(f"no state view {name!r} (choose from {', '.join(STATE_VIEWS)})")
+        return self.positions(STATE_VIEWS[name])
 
     def vector(self, values: dict[str, float]) -> np.ndarray:
         """A float32 vector of this layout from {field name: value}, clipped to the bounds; KeyError names a
@@ -90,15 +107,38 @@ class ObservationLayout:
 class PolicyInput:
     """Where the policy's observation comes from on the graph, the same live (policy node) and recorded (learner):
     the values of a vector topic (the encoder's latent, or a state), only `fields` of them when given, followed by
-    the newest message of `robot_state` (the robot's own proprioception and bookkeeping) when given."""
+    the newest message of `robot_state` (the robot's own proprioception and bookkeeping, `robot_state_dim`
+    values) when given. `sources` says what producing it takes (a "simulator" source: privileged, for comparison
+    only); `doc` says what it is."""
 
     topic: str
     fields: tuple[int, ...] | None = None
     robot_state: str | None = None
+    robot_state_dim: int = 0
+    sources: tuple[str, ...] = SOURCES
+    doc: str = ""
+
+    def __post_init__(self) -> None:
+        if (self.robot_state is None) != (self.robot_state_dim == 0) or self.robot_state_dim < 0:
+            raise ValueError("a policy input with a robot_state topic needs its robot_state_dim > 0, and only then")
+        if self.fields is not None and (not self.fields or min(self.fields) < 0):
+            raise ValueError(f"policy input fields must be non-negative indices, got {self.fields}")
+        unknown = set(self.sources) - set(SOURCES)
+        if unknown:
+            raise ValueError(f"unknown observation sources {sorted(unknown)} (known: {', '.join(SOURCES)})")
 
     @property
     def topics(self) -> tuple[str, ...]:
         return (self.topic,) if self.robot_state is None else (self.topic, self.robot_state)
+
+    @property
+    def privileged(self) -> bool:
+        """True when it may carry what only a simulator knows."""
+        return "simulator" in self.sources
+
+    def dim(self, topic_dim: int) -> int:
+        """The observation's size when each message of `topic` has `topic_dim` values."""
+        return (topic_dim if self.fields is None else len(self.fields)) + self.robot_state_dim
 
     def compose(self, values: np.ndarray, robot_state: np.ndarray | None) -> np.ndarray:
         """The observation from one message of `topic` and the newest robot state; ValueError names what is off."""
@@ -111,4 +151,7 @@ class PolicyInput:
             return x
         if robot_state is None:
             raise ValueError(f"no {self.robot_state} yet to append to {self.topic}")
-        return np.concatenate([x, np.asarray(robot_state, dtype=np.float32).reshape(-1)])
+        robot = np.asarray(robot_state, dtype=np.float32).reshape(-1)
+        if robot.size != self.robot_state_dim:
+            raise ValueError(f"{self.robot_state} has {robot.size} values, expected {self.robot_state_dim}")
+        return np.concatenate([x, robot])

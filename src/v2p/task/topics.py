@@ -8,6 +8,8 @@ from __future__ import annotations
 
 CLOCK = "/clock"
 SIM_STATE = "/sim/state"              # std_msgs/Float32MultiArray: the workcell's state vector (see observation)
+ROBOT_STATE = "/robot/state"          # std_msgs/Float32MultiArray: the robot's own proprioception and bookkeeping
+                                      # (the ROBOT_STATE layout), from sim_node or a robot's driver
 SIM_EVENTS = "/sim/events"            # std_msgs/Float64MultiArray: one SimEvent per message (see events)
 SIM_CAMERA = "/sim/camera/image"      # sensor_msgs/Image rgb8: the simulator's render
 CAMERA_IMAGE = "/camera/image_raw"    # sensor_msgs/Image rgb8: what the encoder watches (sim relay or a camera)

@@ -27,6 +27,7 @@ from v2p_ros.common import (V2PNode, array_from_msg, declare, event_from_msg, fl
                             reliable_qos, sensor_qos, spin_node)
 
 VIDEO_KINDS = ("video", "streaming", "r3d18")
+MAX_STATE_DIM = 100_000  # a state longer than this is no sim's: an MLP for it would not fit in memory
 
 
 def square_frame(frame: np.ndarray, size: int) -> np.ndarray:
@@ -53,9 +54,10 @@ class EncoderNode(V2PNode):
         seed = declare(self, "seed", 0, "seed of a fresh encoder's weights", (0, 2**31 - 1))
         self.mode = declare(self, "mode", "lockstep", "lockstep (latent per /sim/state tick) or realtime")
         self.state_dim = declare(self, "state_dim", 0, "mlp: state size (0: from the first /sim/state message)",
-                                 (0, 100_000))
+                                 (0, MAX_STATE_DIM))
         rate = declare(self, "latent_rate_hz", 10.0, "video, realtime: latents per second", (0.1, 1000.0))
-        self.frame_wait_s = declare(self, "frame_wait_s", 0.5, "video, lockstep: wall seconds to wait for the "
+        # below the sim's resend (5 s) and safe-action timeout (10 s): a loaded machine relays a frame in seconds
+        self.frame_wait_s = declare(self, "frame_wait_s", 3.0, "video, lockstep: wall seconds to wait for the "
                                     "frame of the control tick before encoding without it", (0.0, 60.0))
         threads = declare(self, "threads", 1, "torch CPU threads", (1, 256))
         if self.mode not in ("lockstep", "realtime"):
@@ -100,17 +102,18 @@ class EncoderNode(V2PNode):
 
     # ---------------------------------------------------------------- state (mlp) and control ticks
     def on_state(self, msg: Float32MultiArray) -> None:
-        if self.video:
-            self.on_tick()
-            return
         try:
             state = array_from_msg(msg, self.state_dim or None)
         except ValueError as exc:
             self.get_logger().error(f"dropping /sim/state: {exc}")
             return
+        if self.video:  # a control tick: a malformed state is none
+            self.on_tick()
+            return
         if self.encoder is None:
-            if state.size == 0:
-                self.get_logger().error("dropping /sim/state: empty")
+            if not 0 < state.size <= MAX_STATE_DIM:
+                self.get_logger().error(f"dropping /sim/state: {state.size} values (an MLP encoder takes 1 to "
+                                        f"{MAX_STATE_DIM})")
                 return
             self.state_dim = state.size
             self.encoder = self._make_mlp(self.state_dim)
@@ -160,11 +163,12 @@ class EncoderNode(V2PNode):
     def on_wait(self) -> None:
         if self.tick_due is None or self.wall.now().nanoseconds * 1e-9 < self.tick_due[1]:
             return
-        self.tick_due = None
-        if self.latent is None:
-            self.get_logger().warn("control tick without any camera frame yet: no latent published",
+        if self.latent is None:  # nothing to encode yet: keep waiting (the first frame answers the tick)
+            self.get_logger().warn("control tick without any camera frame of this shift yet: still waiting",
                                    throttle_duration_sec=5.0)
+            self.tick_due = (self.tick_due[0], self.wall.now().nanoseconds * 1e-9 + self.frame_wait_s)
             return
+        self.tick_due = None
         self.get_logger().warn(f"no camera frame for the control tick within {self.frame_wait_s:g} s: "
                                "encoding the frames received so far", throttle_duration_sec=5.0)
         self.publish(self.latent)

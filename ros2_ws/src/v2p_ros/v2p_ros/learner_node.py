@@ -5,8 +5,9 @@ Every `poll_period_s` (wall time: the learner also runs where no /clock exists) 
 become transitions in the replay buffer. Training follows the replay ratio: the checkpoint's SAC updates are kept
 at `updates_per_transition` × the transitions in the buffer, paid in rounds of at most `updates_per_round`, so
 new bags join between rounds and a slow machine falls behind without piling work on one bag. After each round the
-checkpoint directory is written (weights, then the metadata that commits them) and its path is published on
-/learner/checkpoint (std_msgs/String, transient-local, so a policy node that starts later still gets it).
+checkpoint directory is written (weights, then the metadata that commits them) and announced on /learner/checkpoint
+(std_msgs/String, transient-local, so a policy node that starts later still gets it): a `v2p.learning.announcement`
+JSON document with the version's path, content hash and the episodes and bags it has trained on.
 A corrupt or truncated bag is logged with its name and skipped. A restarted learner resumes from `checkpoint`.
 The learner's `logging` records (logger "v2p.learning") go to this node's rclpy logger at their level.
 With `once`, it pays every update the bags present at start-up are owed, announces, and exits 0.
@@ -24,8 +25,9 @@ from rclpy.duration import Duration
 from std_msgs.msg import String
 
 from v2p.errors import V2PError
+from v2p.learning.announcement import describe, dump
 from v2p.task import topics
-from v2p.task.dishwashing import DISHWASHING, POLICY_INPUTS
+from v2p.task.dishwashing import DEFAULT_OBSERVATION, DISHWASHING, POLICY_INPUTS
 from v2p_ros.common import V2PNode, declare, latched_qos, spin_node
 
 
@@ -72,7 +74,7 @@ class LearnerNode(V2PNode):
         buffer = declare(self, "buffer_size", DISHWASHING.sac.buffer_size, "replay capacity in transitions",
                          (1, 100_000_000))
         seed = declare(self, "seed", 0, "seed of the networks and of batch sampling", (0, 2**31 - 1))
-        observation = declare(self, "observation", "latent", "what the policy acts on, read from the bags: "
+        observation = declare(self, "observation", DEFAULT_OBSERVATION, "what the policy acts on, read from the bags: "
                               + ", ".join(sorted(POLICY_INPUTS)))
         config = declare(self, "economics_config", "", "economics YAML for the reward (empty: the default)")
         poll = declare(self, "poll_period_s", 2.0, "wall seconds between looks at record_dir", (0.05, 3600.0))
@@ -97,7 +99,7 @@ class LearnerNode(V2PNode):
         self.learner = BagLearner(ckpt, load_economics_config(config or None), sac_config=sac,
                                   policy_input=POLICY_INPUTS[observation], keep=keep)
         if self.learner.saved is not None:  # resumed: its newest version is the current policy
-            self.pub.publish(String(data=str(self.learner.saved.resolve())))
+            self.pub.publish(String(data=dump(describe(self.learner.saved))))
         steady = Clock(clock_type=ClockType.STEADY_TIME)
         self.create_timer(poll, self.poll, clock=steady)
         if not self.once:  # rounds of updates while any are owed; `once` pays them all in its single poll
@@ -133,7 +135,7 @@ class LearnerNode(V2PNode):
         steps = due if all_due else min(due, self.round)
         metrics = self.learner.train(steps)
         path = self.learner.save()
-        self.pub.publish(String(data=str(path.resolve())))
+        self.pub.publish(String(data=dump(describe(path))))
         losses = ", ".join(f"{k} {v:.3g}" for k, v in metrics.items())
         self.get_logger().info(f"{steps} updates ({self.learner.model.agent.updates} over "
                                f"{self.learner.transitions} transitions): {losses}; announced {path}")

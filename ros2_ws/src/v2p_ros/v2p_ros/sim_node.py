@@ -1,9 +1,12 @@
 """sim_node: the PyBullet dishwashing workcell (v2p_sim.Workcell) on the ROS graph.
 
-One control step is one dish cycle: the sim publishes /sim/state, takes an action [speed, care] from
-/policy/action, runs the cycle (publishing /clock and, with `render`, /sim/camera/image from the physics tick) and
-publishes the cycle's /sim/events. Episodes are shifts of `shift_hours` simulated hours, framed by
-`episode_start` / `episode_end` events; /clock is continuous across shifts.
+One control step is one dish cycle: the sim publishes /robot/state (the robot's own proprioception and
+bookkeeping, `v2p.task.dishwashing.ROBOT_STATE`: what a robot's driver publishes) and then /sim/state (the whole
+state, privileged), takes an action [speed, care] from /policy/action, runs the cycle (publishing /clock and, with
+`render`, /sim/camera/image from the physics tick, or with `decision_frames_only` just the frame at each step
+boundary, the one the policy acts on) and publishes the cycle's /sim/events. Episodes are shifts of
+`shift_hours` simulated hours, framed by `episode_start` / `episode_end` events; /clock is continuous across
+shifts.
 
 - lockstep: after publishing state k the sim waits (wall time, sim time frozen) for the first valid action
   received after that publish; the state is re-sent every `resend_period_s` (a node that joined late still
@@ -33,7 +36,7 @@ from std_msgs.msg import Float32MultiArray, Float64MultiArray, MultiArrayDimensi
 
 from v2p.errors import V2PError
 from v2p.stopping import StopRequest
-from v2p.task.dishwashing import ACTION, EVENTS
+from v2p.task.dishwashing import ACTION, EVENTS, STATE
 from v2p.task.errors import MessageError
 from v2p.task.events import EVENT_FIELDS, EVENT_LABEL, SimEvent
 from v2p.task import topics
@@ -92,6 +95,8 @@ class SimNode(V2PNode):
         self.render = declare(self, "render", True, "publish the workcell camera on /sim/camera/image")
         image_size = declare(self, "image_size", 64, "camera image width and height in pixels", (16, 1024))
         self.camera_rate_hz = declare(self, "camera_rate_hz", 10.0, "camera frames per sim second", (0.1, 120.0))
+        self.decision_frames_only = declare(self, "decision_frames_only", False, "render only the frame at each "
+                                            "step boundary (the one the policy acts on), none during a cycle")
         self.tick_period_s = declare(self, "tick_period_s", 0.1,
                                      "sim seconds between /clock messages during a cycle", (0.01, 1.0))
         safe = declare(self, "safe_action", list(ACTION.safe), f"[{', '.join(ACTION.fields)}] used when no valid action arrives")
@@ -126,6 +131,8 @@ class SimNode(V2PNode):
 
         self.clock_pub = self.create_publisher(Clock, topics.CLOCK, reliable_qos(10))
         self.state_pub = self.create_publisher(Float32MultiArray, topics.SIM_STATE, reliable_qos(10))
+        self.robot_pub = self.create_publisher(Float32MultiArray, topics.ROBOT_STATE, reliable_qos(10))
+        self.robot_fields = list(STATE.view("robot_state"))
         self.event_pub = self.create_publisher(Float64MultiArray, topics.SIM_EVENTS, reliable_qos(100))
         self.image_pub = self.create_publisher(Image, topics.SIM_CAMERA, sensor_qos())
 
@@ -162,7 +169,11 @@ class SimNode(V2PNode):
         self.clock_pub.publish(Clock(clock=stamp(self.now_s)))
 
     def publish_state(self) -> None:
-        self.state_pub.publish(float_array(self.workcell.state_vector(), "state"))
+        """The robot's own state first, then the whole state: a learner reading the bag, like the policy node
+        live, appends the newest robot state to the observation the /sim/state tick brings."""
+        state = self.workcell.state_vector()
+        self.robot_pub.publish(float_array(state[self.robot_fields], "robot_state"))
+        self.state_pub.publish(float_array(state, "state"))
 
     def publish_frame(self) -> None:
         if self.last_frame_s == self.now_s:
@@ -180,7 +191,7 @@ class SimNode(V2PNode):
             return  # the cycle runs to its end at physics speed, publishing nothing more
         self.now_s = self.offset_s + sim_time_s
         self.publish_clock()
-        if self.render and self.now_s + 1e-9 >= self.next_frame_s:
+        if self.render and not self.decision_frames_only and self.now_s + 1e-9 >= self.next_frame_s:
             self.publish_frame()
             self.next_frame_s += 1.0 / self.camera_rate_hz
         self.pacing.on_tick(self.now_s, self.publish_state)
