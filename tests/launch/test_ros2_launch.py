@@ -170,7 +170,8 @@ def site_packages(prefix: Path) -> str:
 def ros2_parse(ros2_launch: Ros2Launch, files: list[Path], tmp_path: Path) -> dict[str, dict]:
     report = tmp_path / "parse.json"
     done = subprocess.run([sys.executable, str(DRIVER), "parse", str(report), *map(str, files)],
-                          env=ros2_launch.environ(), capture_output=True, text=True, timeout=300)
+                          env=ros2_launch.environ() | {"TMPDIR": str(tmp_path)},  # launch's params files
+                          capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(report.read_text())
 
@@ -252,6 +253,7 @@ def test_a_sim_shift_under_ros2_launch_ends_cleanly(ros2_launch: Ros2Launch, v2p
     args = [f"record_dir:={tmp_path / 'bags'}", "episodes:=1", "shift_hours:=0.02", "encoder:=mlp", "render:=false"]
     report = tmp_path / "run.json"
     env = ros2_launch.environ(pythonpath=(site_packages(v2p_ros_install),), prefixes=(str(v2p_ros_install),))
+    env["TMPDIR"] = str(tmp_path)  # launch_ros writes its /tmp/launch_params_* files there, not into /tmp
     proc = processes.start([sys.executable, str(DRIVER), "run", str(report), str(launch_file), *args],
                            "ros2_launch", env=env)
     try:
