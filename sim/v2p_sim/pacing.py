@@ -11,6 +11,10 @@ realtime, how long the loop sleeps. Every wait goes through the loop's `StopRequ
 - `RealtimePacing`: sim time follows wall time (`real_time_factor`), the state goes out every
   1/`control_rate_hz` sim seconds, and a cycle runs the latest action, or the safe action when it is older than
   `action_stale_s` sim seconds.
+
+Between shifts, `LearnerSync` (sim_node `sync_learner`) holds the loop until the policy reports a checkpoint
+trained through the shift just ended (`trained_through`), so each shift's actions come from weights that depend
+on the seed and the shifts before it, never on how fast the learner happened to be.
 """
 
 from __future__ import annotations
@@ -113,3 +117,35 @@ class RealtimePacing:
         if sim_time_s + _EPS_S >= self._next_state_s:
             publish_state()
             self._next_state_s += self.state_period_s
+
+
+def trained_through(last_episode: int | None, episode: int) -> bool:
+    """Whether a checkpoint announced through `last_episode` has been trained on shift `episode`'s bag (episode
+    numbers grow through a run and across its phases: a later episode's checkpoint includes the earlier ones)."""
+    return last_episode is not None and last_episode >= episode
+
+
+class LearnerSync:
+    """The sim's wait at each shift's end for the policy's checkpoint (see the module docstring)."""
+
+    def __init__(self, stop: StopRequest, timeout_s: float) -> None:
+        self.stop = stop
+        self.timeout_s = timeout_s
+        self.last_episode: int | None = None  # what the policy reported last (None: a fresh or untrained policy)
+        self.waited_s = 0.0  # wall seconds spent waiting, over the run
+
+    def on_checkpoint(self, last_episode: int | None) -> None:
+        """The policy reported the checkpoint it acts with (any thread)."""
+        self.last_episode = last_episode
+        self.stop.notify()
+
+    def wait(self, episode: int) -> bool | None:
+        """Wait until the policy acts with a checkpoint trained through `episode`: True when it does, False after
+        `timeout_s`, None when a stop is requested first."""
+        start = time.monotonic()
+        try:
+            if self.stop.wait_for(lambda: trained_through(self.last_episode, episode), self.timeout_s):
+                return True
+            return None if self.stop.requested else False
+        finally:
+            self.waited_s += time.monotonic() - start

@@ -4,7 +4,12 @@ An announcement is a small JSON document (std_msgs/String): the version's absolu
 (`v2p.learning.versions.content_hash`) and what it has trained on:
 
     {"format": "v2p-checkpoint-announcement/1", "path": "/.../update_000000040", "sha256": "<64 hex>",
-     "episodes": 3, "bags": 2}
+     "episodes": 3, "bags": 2, "last_episode": 12}
+
+`last_episode` (optional; absent before any episode ended) is the number of the episode whose end the learner read
+last: the announced version is the learner's policy after that episode, every update the replay ratio owes up to it
+paid. A sim in lockstep with the learner (sim_node `sync_learner`) starts its next shift only once the policy
+reports a checkpoint announced through the shift just ended.
 
 This module owns the codec (`dump`, `parse`: size limits and an `AnnouncementError` naming what is wrong), what a
 version announces (`describe`), and what a follower checks before it loads one (`verified_checkpoint`): the path
@@ -39,12 +44,16 @@ class CheckpointAnnouncement:
     sha256: str  # its content hash
     episodes: int  # episodes it has trained on
     bags: int  # bags it has trained on
+    last_episode: int | None = None  # the episode whose end it was trained through (None: no episode ended yet)
 
 
 def dump(announcement: CheckpointAnnouncement) -> str:
     """The announcement as the JSON text a String message carries."""
-    return json.dumps({"format": FORMAT, "path": announcement.path, "sha256": announcement.sha256,
-                       "episodes": announcement.episodes, "bags": announcement.bags}, separators=(",", ":"))
+    doc = {"format": FORMAT, "path": announcement.path, "sha256": announcement.sha256,
+           "episodes": announcement.episodes, "bags": announcement.bags}
+    if announcement.last_episode is not None:
+        doc["last_episode"] = announcement.last_episode
+    return json.dumps(doc, separators=(",", ":"))
 
 
 def _count(doc: dict, key: str) -> int:
@@ -75,19 +84,26 @@ def parse(text: str) -> CheckpointAnnouncement:
         raise AnnouncementError(f"checkpoint announcement: path {path!r:.200} is not absolute")
     if not isinstance(sha, str) or not _SHA256.match(sha):
         raise AnnouncementError(f"checkpoint announcement: 'sha256' must be 64 lowercase hex digits, got {sha!r:.80}")
-    return CheckpointAnnouncement(path, sha, _count(doc, "episodes"), _count(doc, "bags"))
+    last = None if doc.get("last_episode") is None else _count(doc, "last_episode")
+    return CheckpointAnnouncement(path, sha, _count(doc, "episodes"), _count(doc, "bags"), last)
 
 
-def describe(version: Path | str) -> CheckpointAnnouncement:
+def describe(version: Path | str, last_episode: int | None = None) -> CheckpointAnnouncement:
     """The announcement of checkpoint version `version` (resolved): its content hash and, from its metadata, the
-    episodes and bags it has trained on. V2PError for a folder that is no readable checkpoint."""
+    episodes and bags it has trained on and the last episode it was trained through (`last_episode`, when given,
+    instead: a learner that read a bag owing no update announces its version as current through that bag's
+    episode). V2PError for a folder that is no readable checkpoint."""
     from v2p.learning.versions import content_hash
     from v2p.rl.checkpoint import read_metadata
 
     path = Path(version).resolve()
     meta = read_metadata(path)
-    bags = (meta.get("extra") or {}).get("bags") or []
-    return CheckpointAnnouncement(str(path), content_hash(path), int(meta.get("episodes") or 0), len(bags))
+    extra = meta.get("extra") or {}
+    bags = extra.get("bags") or []
+    if last_episode is None and isinstance(extra.get("last_episode"), int):
+        last_episode = extra["last_episode"]
+    return CheckpointAnnouncement(str(path), content_hash(path), int(meta.get("episodes") or 0), len(bags),
+                                  last_episode)
 
 
 def verified_checkpoint(announcement: CheckpointAnnouncement, roots: Sequence[Path | str]) -> Path:

@@ -72,6 +72,17 @@ class LearnReport:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
+@dataclass(frozen=True)
+class SyncRound:
+    """What `BagLearner.learn_bag` did with one closed bag."""
+
+    read: bool  # the bag was read (False: already trained on, or skipped as bad)
+    transitions: int  # transitions it completed
+    updates: int  # SAC updates paid for it
+    saved: Path | None  # the version written (None when no update was paid)
+    metrics: dict[str, float]
+
+
 class BagLearner:
     """SAC over the transitions of recorded bags, checkpointed into versions under one folder.
 
@@ -104,6 +115,7 @@ class BagLearner:
         self.trained: list[str] = []  # bags whose transitions are in the buffer, in order
         self.failed: dict[str, str] = {}
         self.episodes = 0
+        self.last_episode: int | None = None  # the episode whose end was read last (announced; sync mode waits on it)
         self._streams: dict[str, TransitionStream] = {}  # per recording folder: its splits form one stream
         self.saved: Path | None = None
         if resume:
@@ -124,6 +136,8 @@ class BagLearner:
         bags = [str(b) for b in extra.get("bags", [])]
         self.model, self.saved = model, version
         self.episodes = int(model.metadata.get("episodes", 0))
+        last = extra.get("last_episode")
+        self.last_episode = last if isinstance(last, int) and not isinstance(last, bool) else None
         LOG.info("resumed from %s: %d updates over %d bag(s)", version, model.agent.updates, len(bags))
         for bag in bags:  # refill the replay buffer; these bags add no new updates
             try:
@@ -187,6 +201,8 @@ class BagLearner:
         if len(tr):
             self._store(tr, name)
         self.episodes += tr.episodes
+        if tr.last_episode is not None:
+            self.last_episode = tr.last_episode
         if tr.skipped:
             LOG.info("%s: ignored %s", name, ", ".join(f"{n} {why}" for why, n in sorted(tr.skipped.items())))
 
@@ -240,10 +256,21 @@ class BagLearner:
         model = self.model
         model.episodes = self.episodes
         model.num_timesteps = self.transitions
-        extra = {"bags": self.trained, "policy_input": list(self.policy_input.topics), "reward_weights": self.reward_weights}
+        extra = {"bags": self.trained, "policy_input": list(self.policy_input.topics),
+                 "reward_weights": self.reward_weights, "last_episode": self.last_episode}
         self.saved = self.versions.save(model.agent.updates, lambda version: model.save(version, extra=extra),
                                         self.keep)
         return self.saved
+
+    def learn_bag(self, bag: Path | str, updates_per_transition: float) -> SyncRound:
+        """Sync mode's step, deterministic given the seed and the bag order: read one closed bag, pay every update
+        the replay ratio then owes (`updates_due`, in one call, never split by wall time) and, when it did, save a
+        version. A bad bag is logged and skipped (`failed`), like in `add_bags`."""
+        used, new = self.add_bags([bag])
+        updates = self.updates_due(updates_per_transition) if used else 0
+        metrics = self.train(updates)
+        trained = bool(metrics)  # train() does nothing on an empty buffer
+        return SyncRound(bool(used), new, updates if trained else 0, self.save() if trained else None, metrics)
 
     def report(self, used: list[str], new: int, metrics: dict[str, float], saved: Path | None) -> LearnReport:
         return LearnReport(str(saved) if saved else None, used, dict(self.failed), self.transitions, new,

@@ -54,6 +54,7 @@ class Transitions:
     next_obs: np.ndarray  # (N, obs_dim)
     done: np.ndarray  # (N,) 1.0 where an episode_end closed the step
     episodes: int = 0  # episodes that ended inside the bag
+    last_episode: int | None = None  # number of the last episode that ended inside it (None: none ended)
     skipped: dict[str, int] = field(default_factory=dict)  # messages ignored, by reason
 
     def __len__(self) -> int:
@@ -108,6 +109,7 @@ class TransitionStream:
         self.obs_dim: int | None = None
         self.rows: list[tuple[np.ndarray, tuple[float, ...], float, np.ndarray, float]] = []
         self.episodes = 0
+        self.last_episode: int | None = None  # the number of the episode that ended last (sync mode waits on it)
         self.skipped: dict[str, int] = {}
 
     def skip(self, reason: str) -> None:
@@ -176,6 +178,7 @@ class TransitionStream:
             final = replace(ep.tally, hours=event.episode_hours or _hours(ep, event.sim_time_s))
             self.close(final)
             self.episodes += 1
+            self.last_episode = event.episode
             return
         units = ep.tally.units + (event.kind == "unit")
         errors = ep.tally.errors + event.is_error
@@ -217,8 +220,8 @@ class TransitionStream:
             obs, action, parts, next_obs, done = zip(*self.rows)
             out = Transitions(np.stack(obs), np.asarray(action, np.float32), np.asarray(parts, np.float32),
                               np.stack(next_obs), np.asarray(done, np.float32))
-        out.episodes, out.skipped = self.episodes, dict(self.skipped)
-        self.rows, self.episodes, self.skipped = [], 0, {}
+        out.episodes, out.last_episode, out.skipped = self.episodes, self.last_episode, dict(self.skipped)
+        self.rows, self.episodes, self.last_episode, self.skipped = [], 0, None, {}
         return out
 
     def weights(self) -> tuple[float, float, float]:

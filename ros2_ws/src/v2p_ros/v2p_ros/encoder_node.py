@@ -81,6 +81,9 @@ class EncoderNode(V2PNode):
             self.encoder = make_encoder(kind).eval()
         self._make_mlp = lambda dim: make_encoder("mlp", state_dim=dim).eval()
         self.latent_pub = self.create_publisher(Float32MultiArray, topics.LATENT, reliable_qos(10))
+        if self.video:  # first: when an episode_start waits with the shift's first frame or state, the executor
+            # takes them in creation order, and the clip must be reset before them
+            self.create_subscription(Float64MultiArray, topics.SIM_EVENTS, self.on_event, reliable_qos(100))
         if not self.video or self.mode == "lockstep":  # realtime video runs on its own rate, without a sim
             self.create_subscription(Float32MultiArray, topics.SIM_STATE, self.on_state, reliable_qos(10))
         self.latent: torch.Tensor | None = None  # video: latent of the clip so far
@@ -91,7 +94,6 @@ class EncoderNode(V2PNode):
         self.wall = Clock(clock_type=ClockType.STEADY_TIME)
         if self.video:
             self.create_subscription(Image, topics.CAMERA_IMAGE, self.on_image, sensor_qos())
-            self.create_subscription(Float64MultiArray, topics.SIM_EVENTS, self.on_event, reliable_qos(100))
             if self.mode == "realtime":
                 self.create_timer(1.0 / rate, self.on_rate)
             else:

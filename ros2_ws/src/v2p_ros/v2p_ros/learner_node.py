@@ -11,6 +11,14 @@ JSON document with the version's path, content hash and the episodes and bags it
 A corrupt or truncated bag is logged with its name and skipped. A restarted learner resumes from `checkpoint`.
 The learner's `logging` records (logger "v2p.learning") go to this node's rclpy logger at their level.
 With `once`, it pays every update the bags present at start-up are owed, announces, and exits 0.
+
+With `sync` (sim.launch.yaml `sync_learner:=true`, the recorder splitting at each episode end) training is tied to
+the bags, not to wall time: every `sync_poll_period_s` it takes the bags closed since, one at a time in name order,
+and for each pays at once every update the replay ratio then owes (`BagLearner.learn_bag`), saves a version and
+announces it with `last_episode`, the episode the bag ended; a bag owing no update re-announces the current version
+through its episode. Torch runs on one thread with deterministic algorithms, so with one seed and one bag order the
+versions are the same bytes on every run. The sim waits for that announcement (as loaded by the policy) at each
+shift's end.
 """
 
 from __future__ import annotations
@@ -29,6 +37,17 @@ from v2p.learning.announcement import describe, dump
 from v2p.task import topics
 from v2p.task.dishwashing import DEFAULT_OBSERVATION, DISHWASHING, POLICY_INPUTS
 from v2p_ros.common import V2PNode, declare, latched_qos, spin_node
+
+
+def deterministic_torch() -> None:
+    """Torch as sync mode needs it: deterministic kernels (a warning where an op has none), cuBLAS configured for
+    them; the seed is the SAC config's."""
+    import os
+
+    import torch
+
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # deterministic cuBLAS, read when CUDA starts
+    torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 class RclpyHandler(logging.Handler):
@@ -81,6 +100,10 @@ class LearnerNode(V2PNode):
         self.once = declare(self, "once", False, "exit after training on the bags present at start-up")
         device = declare(self, "device", "cpu", "torch device (cpu, cuda, auto)")
         threads = declare(self, "threads", 1, "torch CPU threads", (1, 256))
+        self.sync = declare(self, "sync", False, "train every update owed on each closed bag as it closes, in bag "
+                            "order, and announce it (a sim in lockstep with the learner waits for it)")
+        sync_poll = declare(self, "sync_poll_period_s", 0.2, "sync: wall seconds between looks at record_dir",
+                            (0.01, 3600.0))
         if not record_dir:
             raise V2PError("parameter record_dir is empty")
         if observation not in POLICY_INPUTS:
@@ -90,6 +113,13 @@ class LearnerNode(V2PNode):
         if self.record_dir.exists() and not self.record_dir.is_dir():
             raise V2PError(f"parameter record_dir: {self.record_dir} is not a folder")
         ckpt = Path(checkpoint).expanduser() if checkpoint else self.record_dir.parent / "checkpoints" / "learner"
+        if self.sync:
+            if self.once:
+                raise V2PError("parameters sync and once exclude each other")
+            if threads != 1:
+                raise V2PError(f"parameter threads must be 1 with sync (got {threads}): several threads may sum in "
+                               "another order, and a synced run must be the same bytes on every run")
+            deterministic_torch()
         sac = replace(DISHWASHING.sac, batch_size=batch, buffer_size=buffer, seed=seed, device=device, threads=threads)
         self.pub = self.create_publisher(String, topics.LEARNER_CHECKPOINT, latched_qos())
         # rclpy severities are Python's logging levels (DEBUG 10 .. FATAL 50): the node's level filters both
@@ -101,8 +131,8 @@ class LearnerNode(V2PNode):
         if self.learner.saved is not None:  # resumed: its newest version is the current policy
             self.pub.publish(String(data=dump(describe(self.learner.saved))))
         steady = Clock(clock_type=ClockType.STEADY_TIME)
-        self.create_timer(poll, self.poll, clock=steady)
-        if not self.once:  # rounds of updates while any are owed; `once` pays them all in its single poll
+        self.create_timer(sync_poll if self.sync else poll, self.poll_sync if self.sync else self.poll, clock=steady)
+        if not self.once and not self.sync:  # rounds of updates while any are owed; `once` pays them all in its single poll
             self.create_timer(0.05, self.train_round, clock=steady)
         self.get_logger().info(f"watching {self.record_dir} for closed bags; checkpoint {ckpt}")
 
@@ -126,6 +156,31 @@ class LearnerNode(V2PNode):
             self.train_round(all_due=True)
             self.pub.wait_for_all_acked(Duration(seconds=5.0))  # the subscribers present got the announcement
             raise SystemExit(0)
+
+    def poll_sync(self) -> None:
+        """Sync mode: each bag closed since the last look, in name order, trained on in full and announced."""
+        from v2p.bags import find_bags
+
+        if not self.record_dir.is_dir():
+            return
+        for bag in find_bags(self.record_dir, complete_only=True):
+            before = self.learner.last_episode
+            done = self.learner.learn_bag(bag, self.ratio)
+            if not done.read:
+                continue
+            saved = done.saved or self.learner.saved
+            ended = self.learner.last_episode != before or done.saved is not None
+            self.get_logger().info(f"sync: {Path(bag).name}: {done.transitions} transitions, {done.updates} updates "
+                                   f"({self.learner.transitions} in the buffer, through episode "
+                                   f"{self.learner.last_episode})")
+            if not ended:
+                continue  # no episode ended in it: nobody waits on it
+            if saved is None:
+                self.get_logger().error(f"sync: nothing to announce after {bag}: no version saved yet (no update "
+                                        "owed: updates_per_transition 0?); a synced sim waits in vain")
+                continue
+            self.pub.publish(String(data=dump(describe(saved, self.learner.last_episode))))
+            self.get_logger().info(f"sync: announced {saved} through episode {self.learner.last_episode}")
 
     def train_round(self, all_due: bool = False) -> None:
         """At most `updates_per_round` of the owed updates (all of them with all_due), then checkpoint and announce."""

@@ -14,6 +14,10 @@ announced on /policy/checkpoint in the same JSON (transient-local; empty for a f
 With `watch_action_publishers` (robot mode) the node reports on /diagnostics, at ERROR, while any other node
 publishes on its action topic (someone else could be steering the robot), and at OK once none does.
 
+Every action is a function of the weights, the seed and the observation alone: a sampled action (`deterministic`
+false) and a warm-up one draw their noise from a generator seeded with (seed, the observation's bytes), not from a
+stream that a re-sent state or a reload would advance, so a run in lockstep with the learner replays exactly.
+
 Watchdog: when the newest latent is older than `input_timeout_s` (node time: sim time in sim), the node
 publishes `safe_action` and warns. A latent of the wrong size or with NaN/inf is logged and dropped.
 """
@@ -50,6 +54,24 @@ def fresh_actor(obs_dim: int, seed: int) -> torch.nn.Module:
     torch.manual_seed(seed)
     return Actor(obs_dim, ACTION.dim, SACConfig().net_arch, torch.as_tensor(ACTION.low_array),
                  torch.as_tensor(ACTION.high_array)).eval().requires_grad_(False)
+
+
+def observation_seed(seed: int, obs: np.ndarray) -> int:
+    """The 63-bit seed of the noise for one decision: SHA-256 of (seed, the observation's float32 bytes)."""
+    digest = hashlib.sha256(seed.to_bytes(8, "little") + np.ascontiguousarray(obs, np.float32).tobytes()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+def act(actor: torch.nn.Module, obs: np.ndarray, deterministic: bool, seed: int) -> np.ndarray:
+    """The actor's action for `obs`; a sample draws torch's noise from `observation_seed`, leaving the global
+    generator as it was."""
+    x = torch.from_numpy(np.ascontiguousarray(obs, np.float32)).unsqueeze(0)
+    with torch.inference_mode():
+        if deterministic:
+            return actor.act(x, True)[0].numpy()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(observation_seed(seed, obs))
+            return actor.act(x, False)[0].numpy()
 
 
 def load_policy(path: str | Path, obs_dim: int) -> torch.nn.Module:
@@ -115,16 +137,17 @@ class PolicyNode(V2PNode):
         self.waiting: Float32MultiArray | None = None  # a message that came before the first robot state
         self.checkpoint = str(resolve_checkpoint(checkpoint)) if checkpoint else ""
         self.actor = load_policy(self.checkpoint, self.obs_dim) if checkpoint else fresh_actor(self.obs_dim, self.seed)
-        torch.manual_seed(self.seed)  # stochastic actions replay from the seed
         # SAC's warm-up (learning_starts): while exploring with no trained weights yet, act uniformly at random
         # so the learner's first bags cover the whole action box, not just a fresh actor's corner of it.
-        self.warmup_rng = np.random.default_rng(self.seed) if not checkpoint and not self.deterministic else None
+        self.warmup = not checkpoint and not self.deterministic
         self.action_pub = self.create_publisher(Float32MultiArray, topics.ACTION, reliable_qos(10))
         self.loaded_pub = self.create_publisher(String, topics.POLICY_CHECKPOINT, latched_qos())
-        self.create_subscription(Float32MultiArray, self.policy_input.topic, self.on_latent, reliable_qos(10))
+        # the robot state first: when both wait at once the executor takes them in creation order, and the sim
+        # publishes state k's robot state before the encoder can answer it with latent k
         if self.policy_input.robot_state is not None:
             self.create_subscription(Float32MultiArray, self.policy_input.robot_state, self.on_robot_state,
                                      reliable_qos(10))
+        self.create_subscription(Float32MultiArray, self.policy_input.topic, self.on_latent, reliable_qos(10))
         if self.reload:
             self.create_subscription(String, topics.LEARNER_CHECKPOINT, self.on_checkpoint, latched_qos())
         self.create_timer(period, self.on_watchdog)
@@ -162,11 +185,11 @@ class PolicyNode(V2PNode):
             self.get_logger().error(f"dropping {self.policy_input.topic}: {exc}")
             return
         self.last_input = self.get_clock().now()
-        if self.warmup_rng is not None:
-            action = self.warmup_rng.uniform(0.0, 1.0, size=2).astype(np.float32)
+        if self.warmup:
+            rng = np.random.default_rng(observation_seed(self.seed, obs))
+            action = rng.uniform(0.0, 1.0, size=ACTION.dim).astype(np.float32)
         else:
-            with torch.inference_mode():
-                action = self.actor.act(torch.from_numpy(obs).unsqueeze(0), self.deterministic)[0].numpy()
+            action = act(self.actor, obs, self.deterministic, self.seed)
         try:
             ACTION.parse(action)
         except MessageError as exc:
@@ -191,7 +214,7 @@ class PolicyNode(V2PNode):
                     self.refused.pop(next(iter(self.refused)))
                 self.get_logger().error(f"keeping the current weights: {exc}")
             return
-        self.actor, self.checkpoint, self.warmup_rng = actor, str(resolved), None
+        self.actor, self.checkpoint, self.warmup = actor, str(resolved), False
         self.loaded_pub.publish(String(data=msg.data))
         self.get_logger().info(f"hot-reloaded the policy from {resolved} ({announced.episodes} episodes, "
                                f"{announced.bags} bags)")

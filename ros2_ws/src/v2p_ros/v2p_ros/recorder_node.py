@@ -30,6 +30,7 @@ from v2p_ros.common import V2PNode, declare, reliable_qos, spin_node
 
 _INFINITE = QosTime(sec=0x7FFFFFFF, nsec=0xFFFFFFFF)
 _BAG_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+CLOCK_DEPTH = 2000  # history depth of the /clock subscription at least (a Clock is 8 bytes of payload)
 
 
 def _qos_time(duration: Duration) -> QosTime:
@@ -154,7 +155,10 @@ class RecorderNode(V2PNode):
             except (ValueError, ImportError, AttributeError, V2PError) as exc:
                 self._skip(topic, str(exc) or f"type {msgtype} unavailable")
                 continue
-            qos = subscription_qos([p.qos_profile for p in publishers], self.qos_depth)
+            # /clock comes in bursts (a tick every tick_period_s of a cycle run at physics speed): a deeper history
+            # keeps a lagging writer thread from losing the step times the learner reads
+            depth = max(self.qos_depth, CLOCK_DEPTH) if topic == topics.CLOCK else self.qos_depth
+            qos = subscription_qos([p.qos_profile for p in publishers], depth)
             events = SubscriptionEventCallbacks(
                 message_lost=lambda info, t=topic: self.recorder.note_lost(t, info.total_count_change)
             )

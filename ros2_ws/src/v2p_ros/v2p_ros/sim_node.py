@@ -15,6 +15,14 @@ shifts.
   time) and each cycle uses the latest action, or the safe action when none came within `action_stale_s`.
 The two are `v2p_sim.pacing.LockstepPacing` and `RealtimePacing`.
 
+With `sync_learner` (sim.launch.yaml `sync_learner:=true`, lockstep only) the learner's rounds are tied to the
+shifts: at each shift's end (the last one too) the sim waits, sim time frozen, until /policy/checkpoint reports a
+checkpoint announced through that episode (`last_episode`, `v2p_sim.pacing.LearnerSync`): the recorder has closed
+the shift's bag, the learner has paid every update it owes and the policy has loaded the result. Every shift's
+actions are then a function of the seed alone. After `sync_timeout_s` wall seconds without it, `sync_on_timeout`
+decides: "fail" (the default: exit 1, the run would not be reproducible) or "continue" (a warning, and the next
+shift runs with the weights the policy has).
+
 The shifts are the node's own loop (`run`, in the main thread); `spin_node` spins the executor in a thread of its
 own, so actions arrive while the physics runs, and everything this node publishes goes out from the loop, in
 the order above. A stop (SIGINT, SIGTERM) is seen between two ticks: the cycle under way runs to its end
@@ -32,7 +40,7 @@ import numpy as np
 from rclpy.duration import Duration
 from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import Image
-from std_msgs.msg import Float32MultiArray, Float64MultiArray, MultiArrayDimension
+from std_msgs.msg import Float32MultiArray, Float64MultiArray, MultiArrayDimension, String
 
 from v2p.errors import V2PError
 from v2p.stopping import StopRequest
@@ -40,7 +48,8 @@ from v2p.task.dishwashing import ACTION, EVENTS, STATE
 from v2p.task.errors import MessageError
 from v2p.task.events import EVENT_FIELDS, EVENT_LABEL, SimEvent
 from v2p.task import topics
-from v2p_ros.common import V2PNode, declare, float_array, numpy_to_image, reliable_qos, sensor_qos, spin_node
+from v2p_ros.common import (V2PNode, declare, float_array, latched_qos, numpy_to_image, reliable_qos, sensor_qos,
+                            spin_node)
 
 CAMERA_FRAME = "sim_camera"
 
@@ -74,7 +83,7 @@ def parse_subscriber_counts(items: list[str]) -> dict[str, int]:
 class SimNode(V2PNode):
     def __init__(self) -> None:
         super().__init__("sim")
-        from v2p_sim.pacing import LockstepPacing, RealtimePacing
+        from v2p_sim.pacing import LearnerSync, LockstepPacing, RealtimePacing
         from v2p_sim.workcell import Workcell
 
         self.workcell: Workcell | None = None  # destroy_node may run on a node whose __init__ failed
@@ -116,8 +125,18 @@ class SimNode(V2PNode):
         self.linger_s = declare(self, "linger_s", 2.0, "wall seconds to stay up after the last shift, so that "
                                 "subscribers handle its last events before launch shuts the graph down",
                                 (0.0, 600.0))
+        sync = declare(self, "sync_learner", False, "at each shift's end wait until /policy/checkpoint reports a "
+                       "checkpoint trained through it (lockstep with the learner: reproducible runs)")
+        sync_timeout_s = declare(self, "sync_timeout_s", 600.0, "sync_learner: wall seconds to wait for that "
+                                 "checkpoint", (0.1, 86400.0))
+        self.sync_on_timeout = declare(self, "sync_on_timeout", "fail", "sync_learner, after sync_timeout_s: fail "
+                                       "(exit 1) or continue (warn, run the next shift on the current weights)")
         if self.mode not in ("lockstep", "realtime"):
             raise V2PError(f"parameter mode must be 'lockstep' or 'realtime', got {self.mode!r}")
+        if sync and self.mode != "lockstep":
+            raise V2PError("parameter sync_learner needs mode lockstep (realtime follows wall time by design)")
+        if self.sync_on_timeout not in ("fail", "continue"):
+            raise V2PError(f"parameter sync_on_timeout must be 'fail' or 'continue', got {self.sync_on_timeout!r}")
         try:
             safe_action = ACTION.parse(safe)
             self.awaited = parse_subscriber_counts(awaited or [])  # an empty list arrives as None
@@ -129,7 +148,9 @@ class SimNode(V2PNode):
             self.workcell.shift_hours = shift_hours
         self.shift_hours = float(self.workcell.shift_hours)
 
-        self.clock_pub = self.create_publisher(Clock, topics.CLOCK, reliable_qos(10))
+        # a cycle ticks in a burst (up to ~800 at 0.1 s): a reliable keep-last history deep enough for a recorder
+        # to repair what its transport missed, or the step times the learner reads from the bag depend on the load
+        self.clock_pub = self.create_publisher(Clock, topics.CLOCK, reliable_qos(2000))
         self.state_pub = self.create_publisher(Float32MultiArray, topics.SIM_STATE, reliable_qos(10))
         self.robot_pub = self.create_publisher(Float32MultiArray, topics.ROBOT_STATE, reliable_qos(10))
         self.robot_fields = list(STATE.view("robot_state"))
@@ -150,6 +171,9 @@ class SimNode(V2PNode):
         self.steps = 0
         # actions go to the pacing, in the executor's thread
         self.create_subscription(Float32MultiArray, topics.ACTION, self.on_action, reliable_qos(10))
+        self.sync = LearnerSync(self.stop, sync_timeout_s) if sync else None
+        if self.sync is not None:
+            self.create_subscription(String, topics.POLICY_CHECKPOINT, self.on_policy_checkpoint, latched_qos())
 
     # ---------------------------------------------------------------- inputs (the executor's thread)
     def on_action(self, msg: Float32MultiArray) -> None:
@@ -159,6 +183,17 @@ class SimNode(V2PNode):
             self.get_logger().error(f"ignoring /policy/action: {exc}")
             return
         self.pacing.on_action(action, self.now_s)
+
+    def on_policy_checkpoint(self, msg: String) -> None:
+        """What the policy acts with (sync_learner): an announcement, or empty for a fresh actor."""
+        from v2p.learning.announcement import AnnouncementError, parse
+
+        try:
+            last = parse(msg.data).last_episode if msg.data else None
+        except AnnouncementError as exc:
+            self.get_logger().error(f"ignoring /policy/checkpoint: {exc}")
+            return
+        self.sync.on_checkpoint(last)
 
     def request_stop(self) -> None:
         """Stop the loop between two ticks (spin_node calls this from another thread)."""
@@ -174,6 +209,14 @@ class SimNode(V2PNode):
         state = self.workcell.state_vector()
         self.robot_pub.publish(float_array(state[self.robot_fields], "robot_state"))
         self.state_pub.publish(float_array(state, "state"))
+
+    def await_clock_acked(self) -> None:
+        """sync_learner, before the episode_end: every subscriber has this shift's /clock ticks. The learner times
+        each step by the last /clock before it in the bag; a tick the transport dropped under load comes back only
+        with the next heartbeat (up to seconds later), and must not land after the split, in the next bag."""
+        if not self.clock_pub.wait_for_all_acked(Duration(seconds=10.0)):
+            self.get_logger().warning("sync_learner: a subscriber did not acknowledge this shift's /clock within "
+                                      "10 s: its recorded step times may differ from run to run")
 
     def publish_frame(self) -> None:
         if self.last_frame_s == self.now_s:
@@ -218,6 +261,7 @@ class SimNode(V2PNode):
         self.publish_clock()
         self.publish_event(SimEvent(episode, "episode_start", self.now_s, episode_hours=self.shift_hours))
         if self.render:
+            self.last_frame_s = -1.0  # the reset scene, though the last shift's final frame has this stamp too
             self.publish_frame()
             self.next_frame_s += 1.0 / self.camera_rate_hz
         while not wc.shift_done:
@@ -236,11 +280,37 @@ class SimNode(V2PNode):
                 self.publish_event(SimEvent(episode, ev.kind, self.offset_s + ev.sim_time_s, ev.dish_index,
                                             ev.dish_type))
             self.steps += 1
+        if self.sync is not None:
+            self.await_clock_acked()
         hours = wc.sim_time_s / 3600.0
         self.publish_event(SimEvent(episode, "episode_end", self.now_s, episode_hours=hours))
         self.get_logger().info(f"shift {episode} done: {wc.units} units, {wc.errors} errors in {hours:.3f} h "
                                f"({self.steps} steps so far, {self.pacing.fallbacks} safe-action fallbacks)")
         self.offset_s = self.now_s
+
+    def wait_for_learner(self, episode: int) -> bool:
+        """sync_learner: hold the next shift until the policy acts with a checkpoint trained through `episode`.
+        False when the run must end (a stop, or the timeout with sync_on_timeout fail: exit code 1)."""
+        if self.sync is None:
+            return True
+        start = time.monotonic()
+        done = self.sync.wait(episode)
+        if done is None:
+            return False
+        if done:
+            self.get_logger().info(f"sync: the policy acts with a checkpoint trained through episode {episode} "
+                                   f"after {time.monotonic() - start:.2f} s")
+            return True
+        text = (f"sync_learner: no checkpoint trained through episode {episode} on {topics.POLICY_CHECKPOINT} "
+                f"within sync_timeout_s {self.sync.timeout_s:g} s (the policy reports episode "
+                f"{self.sync.last_episode}); is the learner running with sync:=true and the recorder with "
+                "split_on_episode_end:=true?")
+        if self.sync_on_timeout == "continue":
+            self.get_logger().warning(text + " Continuing: this run is not reproducible")
+            return True
+        self.get_logger().error(text)
+        self.exit_code = 1
+        return False
 
     def run(self) -> None:
         """The shifts, then a linger; returns early when a stop is requested."""
@@ -251,7 +321,7 @@ class SimNode(V2PNode):
                                f"{self.episodes or 'unlimited'} shift(s)")
         for k in range(self.episodes) if self.episodes else itertools.count():
             self.run_shift(self.first_episode + k)
-            if self.stop.requested:
+            if self.stop.requested or not self.wait_for_learner(self.first_episode + k):
                 return
         # reliable topics: let subscribers acknowledge the last events, then give their callbacks (the econ
         # monitor's books, the recorder) time to run before this required node's exit stops the graph
