@@ -31,12 +31,6 @@ class PlatformConfig:
     fleet_size: int = 1000
 
 
-@dataclass(frozen=True)
-class DataValueConfig:
-    min_samples: int = 8
-    prior_precision: float = 1e-3
-
-
 CONTRACT_KINDS = ("labor_value", "per_clean_unit")
 
 
@@ -58,7 +52,6 @@ class EconomicsConfig:
     human_wage: float = 18.00
     sla: SLAConfig = SLAConfig()
     platform: PlatformConfig = PlatformConfig()
-    data_value: DataValueConfig = DataValueConfig()
     contract: ContractConfig = ContractConfig()
 
 
@@ -147,8 +140,6 @@ def validate_economics(cfg: EconomicsConfig, path: Path) -> None:
     need(cfg.platform.robot_hours_per_year > 0, "platform.robot_hours_per_year", "must be positive")
     need(cfg.platform.cost_per_robot_year >= 0, "platform.cost_per_robot_year", "must not be negative")
     need(cfg.platform.fleet_size >= 1, "platform.fleet_size", f"must be at least 1, got {cfg.platform.fleet_size}")
-    need(cfg.data_value.min_samples >= 2, "data_value.min_samples", "must be at least 2")
-    need(cfg.data_value.prior_precision > 0, "data_value.prior_precision", "must be positive")
     c = cfg.contract
     need(c.kind in CONTRACT_KINDS, "contract.kind", f"must be one of {', '.join(CONTRACT_KINDS)}, got {c.kind!r}")
     if c.kind == "per_clean_unit":

@@ -44,7 +44,6 @@ BAD = [
     ("platform: 7\n", "platform", "mapping"),
     ("unit_prize: 0.3\n", "unit_prize", "unknown key"),
     ("sla: {eror_target: 0.05}\n", "sla.eror_target", "unknown key"),
-    ("data_value: {min_samples: 1}\n", "data_value.min_samples", "at least 2"),
     ("contract: {kind: hourly}\n", "contract.kind", "labor_value, per_clean_unit"),
     ("contract: {kind: per_clean_unit}\n", "contract.price_per_unit", "positive"),
     ("contract: {kind: per_clean_unit, price_per_unit: 0}\n", "contract.price_per_unit", "positive"),

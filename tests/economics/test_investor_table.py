@@ -73,9 +73,10 @@ def test_the_summary_table_prints_the_books(tmp_path):
         for i in range(4):
             ledger.append("bistro", 2000 + i, episode_books(30 + i, 1, 0.3, share, CFG))
         books = investor_figures(ledger, CFG, "bistro", 2000)
-    figures = summary_figures(books, 25.0, CFG)
+    figures = summary_figures(books, [], {"fixed_action": {"implied_wage": 25.0}}, CFG)
     text = format_summary(books, figures, CFG)
-    assert figures["optimality_ratio"] == pytest.approx(books.implied_wage / 25.0)
+    assert figures["fixed_action_ratio"] == pytest.approx(books.implied_wage / 25.0)
+    assert figures["optimality_ratio"] is None  # no oracle judged these shifts
     for needle in ("Platform revenue", "Captured spread", "Gross margin", "Customer gain",
                    "rebate   platform → customer",
                    "capital  platform → robot_capital", "Fleet (40 robots", "sum over the accounts", "$0.00"):

@@ -97,5 +97,6 @@ def test_null_replicates_are_calibrated():
     proc = subprocess.run([sys.executable, str(REPO_ROOT / "benchmarks" / "attribution_calibration.py"), "--json",
                            "--replicates", "8"], capture_output=True, text=True, timeout=7200)
     result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["degenerate"] == 0, result  # identical arms would pass any check: none may be
     assert result["contains_0"] >= 7 and result["widest_s_cust_ci"] <= result["limit"], result
     assert proc.returncode == 0

@@ -74,3 +74,19 @@ def test_a_learner_only_writes_into_a_folder_of_versions(tmp_path):
     with pytest.raises(V2PError, match="is a single checkpoint"):
         CheckpointVersions(tmp_path / "single").check_writable()
     CheckpointVersions(tmp_path / "absent").check_writable()
+
+
+def test_a_save_killed_mid_write_leaves_no_version_and_latest_where_it_was(tmp_path):
+    versions = CheckpointVersions(tmp_path / "ckpt")
+    first = versions.save(4, write_version(4), keep=3)
+
+    def torn(version: Path) -> None:  # the weights written, then the learner dies before its metadata
+        version.mkdir(parents=True)
+        (version / "model.safetensors").write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        versions.save(9, torn, keep=3)
+    assert versions.versions() == [first] and versions.latest() == first.resolve()
+    again = versions.save(9, write_version(9), keep=3)  # the next save of that name clears what was left
+    assert versions.versions() == [again, first] and not list((tmp_path / "ckpt").glob(".*partial"))

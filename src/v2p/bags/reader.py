@@ -189,6 +189,8 @@ def read_bag(
     try:
         with AnyReader(bags, default_typestore=default_typestore()) as reader:
             connections = [c for c in reader.connections if wanted is None or c.topic in wanted]
+            if wanted is not None and not connections:
+                return  # none of the wanted topics: rosbags reads every connection when given none
             for conn, timestamp, data in reader.messages(connections=connections):
                 payload = bytes(data) if raw else reader.deserialize(data, conn.msgtype)
                 yield BagMessage(conn.topic, conn.msgtype, timestamp, payload)

@@ -41,9 +41,8 @@ from v2p.rl.config import SACConfig
 from v2p.task.dishwashing import ACTION, DISHWASHING, POLICY_INPUTS
 from v2p.task.observation import PolicyInput
 
-# What the pair's policies act on: what a robot can observe, never the simulator's privileged state (the
-# `observable_state` input; `oracle_state` only where a checkout predates it).
-PAIR_INPUT_NAME = "observable_state" if "observable_state" in POLICY_INPUTS else "oracle_state"
+# What the pair's policies act on: what a robot can observe, never the simulator's privileged state.
+PAIR_INPUT_NAME = "observable_state"
 # The pair's learner: the dishwashing preset (γ = 0, a 5-critic mean ensemble) on (64, 64) networks with a step of
 # 1e-3: a fit of a few hundred transitions settles in under a thousand updates at a fifth of the (256, 256) preset's
 # cost per update, as steady between seeds (benchmarks/attribution_spread.py measures it against the preset and the

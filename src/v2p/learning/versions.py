@@ -92,13 +92,19 @@ class CheckpointVersions:
     def save(self, updates: int, write: Callable[[Path], object], keep: int) -> Path:
         """`write` a new version for `updates`, point `latest` at it, keep the `keep` newest; returns the version.
 
-        A version of that name left by a save that crashed (or saved again without new updates) is replaced.
+        It is written into a hidden folder and renamed into place, so a learner killed mid-save leaves no
+        half-written version (only a hidden folder the next save of that name clears). A version of that name
+        saved before (again without new updates) is replaced.
         """
         version = self.root / f"{VERSION_PREFIX}{updates:09d}"
+        partial = self.root / f".{version.name}.partial"
+        self.root.mkdir(parents=True, exist_ok=True)
+        if partial.exists():
+            shutil.rmtree(partial)
+        write(partial)
         if version.exists():
             shutil.rmtree(version)
-        self.root.mkdir(parents=True, exist_ok=True)
-        write(version)
+        os.replace(partial, version)
         link = self.root / LATEST
         tmp = self.root / f".{LATEST}.{os.getpid()}"
         tmp.unlink(missing_ok=True)
