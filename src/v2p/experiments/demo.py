@@ -51,7 +51,8 @@ FIRST_EPISODE = {"platform": 0, "customer": 1000, "deploy": 2000}
 
 @dataclass(frozen=True)
 class DemoBudget:
-    """How much work each phase does. The defaults end within 10 minutes on a 2-core CPU with a warm cache."""
+    """How much work each phase does. Measured with the defaults (warm cache, 2 cores at load 11-18): 40 min, of
+    which the pair 28 min; the 10-minute target needs a smaller pair (README, "What make demo does")."""
 
     platform_episodes: int = 26
     customer_episodes: int = 16
