@@ -91,6 +91,7 @@ class EncoderNode(V2PNode):
         self.frames = 0
         self.published_frames = 0
         self.tick_due: tuple[Time, float] | None = None  # lockstep video: (sim time of the tick, wall deadline)
+        self.ticks_waiting = 0  # states of that tick not yet answered (a sim re-sends a state left unanswered)
         self.wall = Clock(clock_type=ClockType.STEADY_TIME)
         if self.video:
             self.create_subscription(Image, topics.CAMERA_IMAGE, self.on_image, sensor_qos())
@@ -143,8 +144,7 @@ class EncoderNode(V2PNode):
         self.frames += 1
         self.frame_stamp = Time.from_msg(msg.header.stamp, clock_type=self.get_clock().clock_type)
         if self.tick_due is not None and self.frame_stamp >= self.tick_due[0]:
-            self.tick_due = None
-            self.publish(self.latent)
+            self.answer_ticks()
 
     def on_event(self, msg: Float64MultiArray) -> None:
         event = event_from_msg(self, msg)
@@ -157,10 +157,18 @@ class EncoderNode(V2PNode):
     def on_tick(self) -> None:
         """Lockstep: the sim published a control step; answer with the latent of the clip up to that instant."""
         now = self.get_clock().now()
+        self.ticks_waiting += 1
         if self.latent is not None and self.frame_stamp >= now:
-            self.publish(self.latent)
+            self.answer_ticks()
             return
-        self.tick_due = (now, self.wall.now().nanoseconds * 1e-9 + self.frame_wait_s)
+        if self.tick_due is None:
+            self.tick_due = (now, self.wall.now().nanoseconds * 1e-9 + self.frame_wait_s)
+
+    def answer_ticks(self) -> None:
+        """One latent per state waiting (every state is answered, a re-sent one too), then no tick is due."""
+        for _ in range(self.ticks_waiting):
+            self.publish(self.latent)
+        self.ticks_waiting, self.tick_due = 0, None
 
     def on_wait(self) -> None:
         if self.tick_due is None or self.wall.now().nanoseconds * 1e-9 < self.tick_due[1]:
@@ -170,10 +178,9 @@ class EncoderNode(V2PNode):
                                    throttle_duration_sec=5.0)
             self.tick_due = (self.tick_due[0], self.wall.now().nanoseconds * 1e-9 + self.frame_wait_s)
             return
-        self.tick_due = None
         self.get_logger().warn(f"no camera frame for the control tick within {self.frame_wait_s:g} s: "
                                "encoding the frames received so far", throttle_duration_sec=5.0)
-        self.publish(self.latent)
+        self.answer_ticks()
 
     def on_rate(self) -> None:
         if self.latent is not None and self.frames > self.published_frames:
