@@ -26,28 +26,23 @@ from pathlib import Path
 
 from v2p.config import load_economics_config
 from v2p.experiments.attribution import summarize
-from v2p.experiments.executor import make_executor
-from v2p.experiments.pair import PairBudget, measure_pair
+from v2p.commands._pair import add_pair_options, pair_budget, pair_executor
+from v2p.experiments.pair import measure_pair
+from v2p.task.dishwashing import POLICY_INPUTS
 from v2p.experiments.pair_data import DataSet, record_many
 
 
 def main() -> int:
-    default = PairBudget()
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--replicates", type=int, default=8)
     p.add_argument("--site", default="default", help="the platform's site (the null customer's too)")
     p.add_argument("--platform-shifts", type=int, default=26)
-    p.add_argument("--seeds", type=int, default=default.seeds)
-    p.add_argument("--platform-updates", type=int, default=default.platform_updates)
-    p.add_argument("--finetune-updates", type=int, default=default.finetune_updates)
-    p.add_argument("--eval-shifts", type=int, default=default.eval_shifts)
     p.add_argument("--work", default="/tmp/v2p-attribution-calibration")
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--ray", default=None, help="run on Ray (auto, ADDRESS or local) instead of local processes")
+    add_pair_options(p)  # --seeds, the updates, --eval-shifts, --policy-input, --workers, --ray: as v2p attribute
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     econ = load_economics_config(None)
-    executor = make_executor(args.workers, args.ray)
+    executor = pair_executor(args)
     work = Path(args.work)
     platform = DataSet(str(work / "platform"), args.site, args.platform_shifts, 1)
     replay = replace(platform, folder=str(work / "replay"))  # the same shifts, re-recorded
@@ -56,12 +51,13 @@ def main() -> int:
     if todo:
         record_many(todo, executor)
     print(f"data: {time.time() - t:.0f} s", file=sys.stderr, flush=True)
-    budget = PairBudget(args.seeds, args.platform_updates, args.finetune_updates, args.eval_shifts)
+    budget = pair_budget(args)
     rows = []
     for r in range(args.replicates):
         t, load = time.time(), os.getloadavg()[0]
         seeds, _ = measure_pair({"null": (args.site, [replay.folder])}, [platform.folder], work / f"pairs{r}", econ,
-                                replace(budget, first_seed=r * args.seeds), executor)
+                                replace(budget, first_seed=r * args.seeds), executor,
+                                POLICY_INPUTS[args.policy_input])
         a = summarize(args.site, seeds["null"], econ)
         low, high = a.delta_mpl_cust_ci
         ci = a.s_cust_ci

@@ -27,8 +27,9 @@ import numpy as np
 
 from v2p.config import load_economics_config
 from v2p.experiments.attribution import summarize
-from v2p.experiments.executor import make_executor
-from v2p.experiments.pair import PAIR_SAC, PairBudget, measure_pair
+from v2p.commands._pair import add_pair_options, pair_budget, pair_executor
+from v2p.experiments.pair import PAIR_SAC, measure_pair
+from v2p.task.dishwashing import POLICY_INPUTS
 from v2p.experiments.pair_data import DataSet, record_many
 from v2p.task.dishwashing import DISHWASHING
 
@@ -49,16 +50,11 @@ def main() -> int:
     p.add_argument("--site", default="customer_bistro", help="the customer's site")
     p.add_argument("--platform-shifts", type=int, default=26)
     p.add_argument("--customer-shifts", type=int, default=16)
-    p.add_argument("--seeds", type=int, default=PairBudget().seeds)
-    p.add_argument("--platform-updates", type=int, default=PairBudget().platform_updates)
-    p.add_argument("--finetune-updates", type=int, default=PairBudget().finetune_updates)
-    p.add_argument("--eval-shifts", type=int, default=PairBudget().eval_shifts)
-    p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--ray", default=None, help="run on Ray (auto, ADDRESS or local) instead of local processes")
+    add_pair_options(p)  # --seeds, the updates, --eval-shifts, --policy-input, --workers, --ray: as v2p attribute
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
     econ = load_economics_config(None)
-    executor = make_executor(args.workers, args.ray)
+    executor = pair_executor(args)
     data = Path(args.data)
     platform = DataSet(str(data / f"platform_{args.platform_site}_{args.platform_shifts}"), args.platform_site,
                        args.platform_shifts, 0)
@@ -69,12 +65,12 @@ def main() -> int:
         t = time.time()
         record_many(todo, executor)
         print(f"recorded {', '.join(d.folder for d in todo)} in {time.time() - t:.0f} s", file=sys.stderr)
-    budget = PairBudget(args.seeds, args.platform_updates, args.finetune_updates, args.eval_shifts)
+    budget = pair_budget(args)
     rows = []
     for name in args.learners.split(","):
         t, load = time.time(), os.getloadavg()[0]
         seeds, _ = measure_pair({"customer": (args.site, [customer.folder])}, [platform.folder],
-                                Path(args.work) / name, econ, budget, executor, sac=LEARNERS[name],
+                                Path(args.work) / name, econ, budget, executor, POLICY_INPUTS[args.policy_input], sac=LEARNERS[name],
                                 log=lambda line: print(line, file=sys.stderr, flush=True))
         a = summarize(args.site, seeds["customer"], econ)
         ci = a.s_cust_ci
